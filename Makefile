@@ -34,8 +34,8 @@ test: $(VENV)/.dev-installed lint typecheck pytest
 check: test
 
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff check src tests bench examples
-	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/ruff check src tests bench examples scripts
+	$(BIN)/ruff format --check src tests bench examples scripts
 
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy

@@ -79,12 +79,12 @@ def test_project_file_overrides_user_file(clean_env: Path) -> None:
     user_dir.mkdir(parents=True)
     (user_dir / "llmkit.toml").write_text(
         'default_model = "openai:gpt-4.1-mini"\n'
-        "[providers.box]\nbase_url = \"http://127.0.0.1:1/v1\"\n"
+        '[providers.box]\nbase_url = "http://127.0.0.1:1/v1"\n'
     )
     project = clean_env / "project" / "sub"
     project.mkdir(parents=True)
     (clean_env / "project" / "llmkit.toml").write_text(
-        "[providers.box]\nbase_url = \"http://127.0.0.1:2/v1\"\napi_key_env = \"BOX_KEY\"\n"
+        '[providers.box]\nbase_url = "http://127.0.0.1:2/v1"\napi_key_env = "BOX_KEY"\n'
     )
     config = load_config(cwd=project)
     assert config.default_model == "openai:gpt-4.1-mini"  # only the user file names one
@@ -101,7 +101,7 @@ def test_named_provider_with_key_env_and_headers(
         'base_url = "http://127.0.0.1:9999/v1"\n'
         'api_key_env = "LAB_TOKEN"\n'
         "max_retries = 0\n"
-        "[providers.lab.headers]\nX-Team = \"blue\"\n"
+        '[providers.lab.headers]\nX-Team = "blue"\n'
     )
     monkeypatch.setenv("LAB_TOKEN", "secret")
     model = get_model("lab:qwen")

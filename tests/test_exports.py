@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import llmkit
 
 
@@ -39,12 +41,8 @@ def test_public_classes_are_reexported_from_their_modules() -> None:
 
 
 def test_unknown_attribute_raises_attribute_error() -> None:
-    try:
+    with pytest.raises(AttributeError, match="does_not_exist"):
         llmkit.does_not_exist  # type: ignore[attr-defined]  # noqa: B018
-    except AttributeError as exc:
-        assert "does_not_exist" in str(exc)
-    else:
-        raise AssertionError("expected AttributeError")
 
 
 def test_import_does_not_load_heavy_packages() -> None:

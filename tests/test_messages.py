@@ -22,7 +22,9 @@ from llmkit import (
 def conversation() -> list[Message]:
     return [
         Message.system("be brief"),
-        Message.user([TextPart(text="what is this?"), ImagePart.from_bytes(b"\x89PNG", "image/png")]),
+        Message.user(
+            [TextPart(text="what is this?"), ImagePart.from_bytes(b"\x89PNG", "image/png")]
+        ),
         Message.assistant(
             [
                 TextPart(text="let me look"),

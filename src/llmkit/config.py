@@ -61,9 +61,7 @@ class Config:
         return self.providers.get(name)
 
 
-def load_config(
-    *, cwd: Path | None = None, env: Mapping[str, str] | None = None
-) -> Config:
+def load_config(*, cwd: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
     """Read the user file, then the project file over it, then the environment over both."""
     environ = os.environ if env is None else env
     config = Config(env=environ)

@@ -14,7 +14,7 @@ __all__ = ["run_models"]
 
 def run_models(args: argparse.Namespace) -> int:
     config = load_config()
-    rows = []
+    rows: list[dict[str, str | bool]] = []
     for name in [*BUILTIN_PROVIDERS, *(n for n in config.providers if n not in BUILTIN_PROVIDERS)]:
         resolved = resolve_provider(name, config)
         if resolved.spec.wire == "local":
@@ -42,7 +42,7 @@ def run_models(args: argparse.Namespace) -> int:
     print(f"default model: {config.default_model}")
     for path in config.files:
         print(f"config file:   {path}")
-    width = max(len(r["provider"]) for r in rows)
+    width = max(len(str(r["provider"])) for r in rows)
     for r in rows:
-        print(f"  {r['provider']:<{width}}  {r['status']:<24} {r['base_url']}")
+        print(f"  {r['provider']!s:<{width}}  {r['status']!s:<24} {r['base_url']}")
     return 0

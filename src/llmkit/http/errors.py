@@ -10,9 +10,9 @@ from ..errors import (
     AuthenticationError,
     ContextLengthError,
     ProviderError,
+    ProviderTimeout,
     RateLimitError,
     ServerError,
-    ProviderTimeout,
 )
 
 __all__ = ["error_from_status", "provider_message"]

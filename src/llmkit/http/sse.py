@@ -1,11 +1,10 @@
-"""Server-sent events, parsed from the lines of a streamed HTTP body."""
+"""Server-sent events, decoded line by line from a streamed HTTP body."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-__all__ = ["ServerSentEvent", "iter_sse"]
+__all__ = ["SSEDecoder", "ServerSentEvent"]
 
 
 @dataclass(slots=True)
@@ -16,28 +15,40 @@ class ServerSentEvent:
     data: str
 
 
-async def iter_sse(lines: AsyncIterator[str]) -> AsyncIterator[ServerSentEvent]:
-    """Parse SSE from text lines (without line endings), per the WHATWG event-stream rules."""
-    event = ""
-    data: list[str] = []
-    async for line in lines:
-        if not line:
-            if data:
-                yield ServerSentEvent(event or "message", "\n".join(data))
-            event, data = "", []
-            continue
+class SSEDecoder:
+    """Feed it lines (without line endings); it returns an event at each blank line.
+
+    A method call per line rather than a generator layer: streams of thousands of chunks
+    pass through here, and each generator resumption costs more than a call.
+    """
+
+    __slots__ = ("_data", "_event")
+
+    def __init__(self) -> None:
+        self._event = ""
+        self._data: list[str] = []
+
+    def feed(self, line: str) -> ServerSentEvent | None:
+        """Take one line; return the event it completes, if any (WHATWG event-stream rules)."""
         if line.startswith("data:"):
-            # Fast path for the common `data: {...}` line.
             value = line[5:]
-            data.append(value[1:] if value.startswith(" ") else value)
-            continue
+            self._data.append(value[1:] if value.startswith(" ") else value)
+            return None
+        if not line:
+            return self.flush()
         if line.startswith(":"):
-            continue  # a comment, used by servers as a keep-alive
+            return None  # a comment, sent by servers as a keep-alive
         name, _, value = line.partition(":")
-        if value.startswith(" "):
-            value = value[1:]
         if name == "event":
-            event = value
-        # `id` and `retry` fields matter to browsers reconnecting, not to one model reply.
-    if data:
-        yield ServerSentEvent(event or "message", "\n".join(data))
+            self._event = value[1:] if value.startswith(" ") else value
+        # `id` and `retry` matter to browsers reconnecting, not to one model reply.
+        return None
+
+    def flush(self) -> ServerSentEvent | None:
+        """The pending event at the end of the stream (or a blank line), if any."""
+        if not self._data:
+            self._event = ""
+            return None
+        event = ServerSentEvent(self._event or "message", "\n".join(self._data))
+        self._event, self._data = "", []
+        return event

@@ -19,7 +19,7 @@ from ..errors import (
 )
 from .errors import error_from_status
 from .retry import RetryPolicy, retry_after_seconds
-from .sse import ServerSentEvent, iter_sse
+from .sse import ServerSentEvent, SSEDecoder
 
 if TYPE_CHECKING:
     import httpx
@@ -161,8 +161,14 @@ class HttpTransport:
                         if not self.retry.is_retryable_status(response.status_code):
                             raise error
                     else:
-                        async for event in iter_sse(response.aiter_lines()):
-                            delivered = True
+                        decoder = SSEDecoder()
+                        async for line in response.aiter_lines():
+                            event = decoder.feed(line)
+                            if event is not None:
+                                delivered = True
+                                yield event
+                        event = decoder.flush()
+                        if event is not None:
                             yield event
                         return
             except httpx.HTTPError as exc:

@@ -7,8 +7,8 @@ llama.cpp server, LM Studio, OpenRouter, Groq, DeepSeek, or any base URL.
 from __future__ import annotations
 
 import json
-from contextlib import aclosing
 from collections.abc import AsyncIterator, Sequence
+from contextlib import aclosing
 from typing import Any
 
 from ..errors import ConfigError, InvalidResponseError, ProviderError
@@ -102,7 +102,9 @@ class OpenAIChatModel(Model):
             items = sorted(data["data"], key=lambda item: item["index"])
             vectors = [[float(x) for x in item["embedding"]] for item in items]
         except (KeyError, TypeError, ValueError) as exc:
-            raise self._invalid(f"embeddings reply lacks data[].embedding ({exc!r})", data)
+            raise self._invalid(
+                f"embeddings reply lacks data[].embedding ({exc!r})", data
+            ) from None
         if len(vectors) != len(texts):
             raise self._invalid(f"asked for {len(texts)} embeddings, got {len(vectors)}", data)
         return vectors
@@ -205,7 +207,6 @@ class OpenAIChatModel(Model):
     ) -> AsyncIterator[StreamEvent]:
         asm = StreamAssembler(model_name=self.model_name, provider=self.provider_name)
         sse = self.provider.transport.stream_sse("chat/completions", body, timeout=timeout)
-        finish: str | None = None
         done = False
         try:
             async with aclosing(sse):
@@ -213,20 +214,32 @@ class OpenAIChatModel(Model):
                     if event.data == "[DONE]":
                         done = True
                         break
-                    for ev in self._chunk_events(asm, event.data):
+                    chunk = self._decode_chunk(event.data)
+                    choices = chunk.get("choices")
+                    # Fast path: most chunks carry one choice with a text delta only.
+                    if choices and len(choices) == 1 and not chunk.get("usage"):
+                        choice = choices[0]
+                        delta = choice.get("delta") or {}
+                        text = delta.get("content")
+                        if "tool_calls" not in delta and not choice.get("finish_reason"):
+                            if asm.response_id is None:
+                                asm.response_id = chunk.get("id")
+                            if text:
+                                yield asm.text(text)
+                            continue
+                    for ev in self._chunk_events(asm, chunk):
                         yield ev
-                    if asm.finish_seen is not None:
-                        finish = asm.finish_seen
-            if not done and finish is None:
+            if not done and asm.finish_seen is None:
                 raise InvalidResponseError(
                     "the stream ended before the reply finished", provider=self.provider_name
                 )
         except ProviderError as exc:
             raise interrupted_or(asm, exc) from exc
+        finish = asm.finish_seen
         for ev in asm.finish(map_finish_reason(finish), finish):
             yield ev
 
-    def _chunk_events(self, asm: StreamAssembler, data: str) -> list[StreamEvent]:
+    def _decode_chunk(self, data: str) -> dict[str, Any]:
         try:
             chunk = json.loads(data)
         except ValueError:
@@ -242,6 +255,9 @@ class OpenAIChatModel(Model):
                 f"the stream reported an error: {json.dumps(chunk['error'])[:300]}",
                 provider=self.provider_name,
             )
+        return chunk
+
+    def _chunk_events(self, asm: StreamAssembler, chunk: dict[str, Any]) -> list[StreamEvent]:
         if asm.response_id is None:
             asm.response_id = chunk.get("id")
         events: list[StreamEvent] = []
@@ -306,8 +322,7 @@ def _to_openai(message: Message) -> list[dict[str, Any]]:
     results = [p for p in message.parts if isinstance(p, ToolResultPart)]
     if results:
         return [
-            {"role": "tool", "tool_call_id": r.tool_call_id, "content": r.content}
-            for r in results
+            {"role": "tool", "tool_call_id": r.tool_call_id, "content": r.content} for r in results
         ]
     if message.role == "assistant":
         # llama.cpp's server rejects `content: null`, so an empty string it is.

@@ -98,8 +98,17 @@ class StreamAssembler:
     Wire-format parsers call `text`, `tool_call`, `usage` and `finish` as chunks arrive.
     """
 
-    __slots__ = ("_calls", "_ended", "_parts", "_text", "finish_seen", "model_name", "provider",
-                 "response_id", "usage_so_far")
+    __slots__ = (
+        "_calls",
+        "_ended",
+        "_parts",
+        "_text",
+        "finish_seen",
+        "model_name",
+        "provider",
+        "response_id",
+        "usage_so_far",
+    )
 
     def __init__(self, *, model_name: str, provider: str) -> None:
         self.model_name = model_name
@@ -148,13 +157,19 @@ class StreamAssembler:
         if call is None or index in self._ended:
             return None
         self._ended.add(index)
-        part = ToolCallPart.from_raw(id=call.id, name=call.name,
-                                     raw_arguments="".join(call.fragments))
+        part = ToolCallPart.from_raw(
+            id=call.id, name=call.name, raw_arguments="".join(call.fragments)
+        )
         self._parts.append(part)
         return ToolCallEnd(index=index, part=part)
 
-    def usage(self, *, input_tokens: int | None = None, output_tokens: int | None = None,
-              cache_read_tokens: int | None = None) -> UsageEvent:
+    def usage(
+        self,
+        *,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        cache_read_tokens: int | None = None,
+    ) -> UsageEvent:
         u = self.usage_so_far
         if input_tokens is not None:
             u.input_tokens = input_tokens
@@ -162,8 +177,14 @@ class StreamAssembler:
             u.output_tokens = output_tokens
         if cache_read_tokens is not None:
             u.cache_read_tokens = cache_read_tokens
-        return UsageEvent(usage=Usage(input_tokens=u.input_tokens, output_tokens=u.output_tokens,
-                                      cache_read_tokens=u.cache_read_tokens, requests=1))
+        return UsageEvent(
+            usage=Usage(
+                input_tokens=u.input_tokens,
+                output_tokens=u.output_tokens,
+                cache_read_tokens=u.cache_read_tokens,
+                requests=1,
+            )
+        )
 
     def finish(self, reason: FinishReason, raw_reason: str | None = None) -> list[StreamEvent]:
         """Close open tool calls and emit the finished response."""

@@ -50,11 +50,7 @@ class ResolvedProvider:
     @property
     def key_missing(self) -> bool:
         """A key is needed (vendor's own URL) and none is set."""
-        return (
-            self.spec.key_required
-            and not self.api_key
-            and self.base_url == self.spec.base_url
-        )
+        return self.spec.key_required and not self.api_key and self.base_url == self.spec.base_url
 
 
 def resolve_provider(

@@ -50,13 +50,14 @@ def block_network() -> Iterator[None]:
         return real_connect_ex(self, address)
 
     def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if host is not None and not _is_loopback((host.decode() if isinstance(host, bytes)
-                                                  else str(host), 0)):
+        if host is not None and not _is_loopback(
+            (host.decode() if isinstance(host, bytes) else str(host), 0)
+        ):
             raise NetworkBlockedError(f"name lookup blocked in tests: {host!r}")
         return real_getaddrinfo(host, *args, **kwargs)
 
-    socket.socket.connect = connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+    socket.socket.connect = connect  # type: ignore[method-assign,assignment]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
     socket.getaddrinfo = getaddrinfo
     try:
         yield

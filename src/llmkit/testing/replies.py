@@ -12,7 +12,14 @@ from ..models.base import Model
 from ..models.request import ModelResponse, ModelSettings, ToolDefinition
 from ..models.stream import ModelStream, StreamAssembler, StreamEvent
 
-__all__ = ["InProcessModel", "RecordedRequest", "Reply", "ToolCall", "last_user_text", "to_response"]
+__all__ = [
+    "InProcessModel",
+    "RecordedRequest",
+    "Reply",
+    "ToolCall",
+    "last_user_text",
+    "to_response",
+]
 
 
 @dataclass(slots=True, kw_only=True)
@@ -164,4 +171,3 @@ def last_user_text(messages: Sequence[Message]) -> str:
         if message.role == "user":
             return message.text
     return ""
-
