@@ -179,7 +179,11 @@ class Message:
 
 @dataclass(slots=True, kw_only=True)
 class Usage:
-    """Tokens and requests spent; adds up across requests."""
+    """Tokens and requests spent; adds up across requests.
+
+    `input_tokens` is the whole prompt, cached tokens included (`cache_read_tokens` says how
+    many of them were cached); `output_tokens` includes any thinking tokens.
+    """
 
     input_tokens: int = 0
     output_tokens: int = 0

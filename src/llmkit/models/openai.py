@@ -234,7 +234,7 @@ class OpenAIChatModel(Model):
                     "the stream ended before the reply finished", provider=self.provider_name
                 )
         except ProviderError as exc:
-            raise interrupted_or(asm, exc) from exc
+            raise interrupted_or(asm, exc)  # noqa: B904 - its own cause when it wraps
         finish = asm.finish_seen
         for ev in asm.finish(map_finish_reason(finish), finish):
             yield ev
