@@ -4,8 +4,8 @@
 
 The server runs in its own process. Rounds alternate raw and llmkit so drift in machine load
 hits both alike; each side's time is the sum over its rounds. The raw baseline does what a
-careful user of httpx would: a pooled AsyncClient, json.loads of each reply or SSE chunk, and
-the reply text joined.
+careful user of httpx would: a pooled AsyncClient, json.loads of each reply or SSE chunk, the
+reply text joined, and each stream read to its end so its connection is reused.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ async def raw_stream(client: httpx.AsyncClient, url: str) -> str:
                 continue
             data = line[6:]
             if data == "[DONE]":
-                break
+                continue  # read to the end so the connection returns to the pool
             for choice in json.loads(data)["choices"]:
                 content = choice["delta"].get("content")
                 if content:

@@ -16,17 +16,42 @@ class ServerSentEvent:
 
 
 class SSEDecoder:
-    """Feed it lines (without line endings); it returns an event at each blank line.
+    """Decodes an event stream from text as it arrives from the network.
 
-    A method call per line rather than a generator layer: streams of thousands of chunks
-    pass through here, and each generator resumption costs more than a call.
+    `feed_text` takes whatever a network read gave and returns every event it completed, so
+    a stream of thousands of small events costs one call per read, not a generator layer
+    per line.
     """
 
-    __slots__ = ("_data", "_event")
+    __slots__ = ("_buffer", "_data", "_event")
 
     def __init__(self) -> None:
         self._event = ""
         self._data: list[str] = []
+        self._buffer = ""
+
+    def feed_text(self, text: str) -> list[ServerSentEvent]:
+        """Take the next piece of the body; return the events it completes."""
+        buffer = self._buffer + text
+        if "\r" in buffer:
+            # Hold back a trailing CR: its LF may be the first byte of the next read.
+            held = "\r" if buffer.endswith("\r") else ""
+            buffer = buffer[: len(buffer) - len(held)].replace("\r\n", "\n").replace("\r", "\n")
+            buffer += held
+        lines = buffer.split("\n")
+        self._buffer = lines.pop()
+        events: list[ServerSentEvent] = []
+        for line in lines:
+            event = self.feed(line)
+            if event is not None:
+                events.append(event)
+        return events
+
+    def close(self) -> list[ServerSentEvent]:
+        """The events still pending when the body ends."""
+        events = self.feed_text("\n") if self._buffer else []
+        event = self.flush()
+        return [*events, event] if event is not None else events
 
     def feed(self, line: str) -> ServerSentEvent | None:
         """Take one line; return the event it completes, if any (WHATWG event-stream rules)."""
@@ -49,6 +74,7 @@ class SSEDecoder:
         if not self._data:
             self._event = ""
             return None
-        event = ServerSentEvent(self._event or "message", "\n".join(self._data))
+        data = self._data[0] if len(self._data) == 1 else "\n".join(self._data)
+        event = ServerSentEvent(self._event or "message", data)
         self._event, self._data = "", []
         return event

@@ -126,8 +126,11 @@ class HttpTransport:
         *,
         timeout: float | None = None,
         params: Mapping[str, str] | None = None,
-    ) -> AsyncGenerator[ServerSentEvent, None]:
-        """POST `body` and yield the server-sent events of the reply.
+    ) -> AsyncGenerator[list[ServerSentEvent], None]:
+        """POST `body` and yield the server-sent events of the reply, in batches.
+
+        Each batch holds the events one network read completed (one generator step per
+        read, not per event, keeps long streams cheap).
 
         Failures before the first event are retried like `post_json`. After it, a broken
         connection raises `ProviderConnectionError` (or `ProviderTimeout`); the model layer
@@ -162,14 +165,14 @@ class HttpTransport:
                             raise error
                     else:
                         decoder = SSEDecoder()
-                        async for line in response.aiter_lines():
-                            event = decoder.feed(line)
-                            if event is not None:
+                        async for text in response.aiter_text():
+                            events = decoder.feed_text(text)
+                            if events:
                                 delivered = True
-                                yield event
-                        event = decoder.flush()
-                        if event is not None:
-                            yield event
+                                yield events
+                        events = decoder.close()
+                        if events:
+                            yield events
                         return
             except httpx.HTTPError as exc:
                 error = self._transport_error(exc)

@@ -250,11 +250,12 @@ class AnthropicModel(Model):
         sse = self.provider.transport.stream_sse("messages", body, timeout=request_timeout)
         try:
             async with aclosing(sse):
-                async for event in sse:
-                    for ev in self._event(asm, state, event.event, event.data):
-                        yield ev
-                    if state.stopped:
-                        break
+                async for batch in sse:
+                    for event in batch:
+                        if state.stopped:
+                            continue  # read to the end so the connection returns to the pool
+                        for ev in self._event(asm, state, event.event, event.data):
+                            yield ev
             if not state.stopped:
                 raise InvalidResponseError(
                     "the stream ended before message_stop", provider=self.provider_name

@@ -304,14 +304,15 @@ class GeminiModel(Model):
         blocked = False
         try:
             async with aclosing(sse):
-                async for event in sse:
-                    chunk = self._decode(event.data)
-                    for ev in self._chunk_events(asm, chunk, calls):
-                        calls += isinstance(ev, ToolCallStart)
-                        yield ev
-                    block_reason = (chunk.get("promptFeedback") or {}).get("blockReason")
-                    if block_reason and not chunk.get("candidates"):
-                        asm.finish_seen, blocked = block_reason, True
+                async for batch in sse:
+                    for event in batch:
+                        chunk = self._decode(event.data)
+                        for ev in self._chunk_events(asm, chunk, calls):
+                            calls += isinstance(ev, ToolCallStart)
+                            yield ev
+                        block_reason = (chunk.get("promptFeedback") or {}).get("blockReason")
+                        if block_reason and not chunk.get("candidates"):
+                            asm.finish_seen, blocked = block_reason, True
             if asm.finish_seen is None:
                 raise InvalidResponseError(
                     "the stream ended before a finishReason", provider=self.provider_name

@@ -210,25 +210,29 @@ class OpenAIChatModel(Model):
         done = False
         try:
             async with aclosing(sse):
-                async for event in sse:
-                    if event.data == "[DONE]":
-                        done = True
-                        break
-                    chunk = self._decode_chunk(event.data)
-                    choices = chunk.get("choices")
-                    # Fast path: most chunks carry one choice with a text delta only.
-                    if choices and len(choices) == 1 and not chunk.get("usage"):
-                        choice = choices[0]
-                        delta = choice.get("delta") or {}
-                        text = delta.get("content")
-                        if "tool_calls" not in delta and not choice.get("finish_reason"):
-                            if asm.response_id is None:
-                                asm.response_id = chunk.get("id")
-                            if text:
-                                yield asm.text(text)
+                async for batch in sse:
+                    for event in batch:
+                        if done:
+                            continue  # read to the end so the connection returns to the pool
+                        data = event.data
+                        if data == "[DONE]":
+                            done = True
                             continue
-                    for ev in self._chunk_events(asm, chunk):
-                        yield ev
+                        chunk = self._decode_chunk(data)
+                        choices = chunk.get("choices")
+                        # Fast path: most chunks carry one choice with a text delta only.
+                        if choices and len(choices) == 1 and not chunk.get("usage"):
+                            choice = choices[0]
+                            delta = choice.get("delta") or {}
+                            if "tool_calls" not in delta and not choice.get("finish_reason"):
+                                if asm.response_id is None:
+                                    asm.response_id = chunk.get("id")
+                                text = delta.get("content")
+                                if text:
+                                    yield asm.text(text)
+                                continue
+                        for ev in self._chunk_events(asm, chunk):
+                            yield ev
             if not done and asm.finish_seen is None:
                 raise InvalidResponseError(
                     "the stream ended before the reply finished", provider=self.provider_name
