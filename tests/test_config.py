@@ -144,3 +144,13 @@ def test_llmkit_config_must_exist(clean_env: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("LLMKIT_CONFIG", str(clean_env / "missing.toml"))
     with pytest.raises(ConfigError, match="LLMKIT_CONFIG"):
         load_config()
+
+
+def test_model_classes_resolve_provider_names(clean_env: Path) -> None:
+    from llmkit import AnthropicModel
+
+    model = OpenAIChatModel("qwen", provider="llamacpp")
+    assert model.provider.base_url == "http://localhost:8080/v1"
+    assert model.build_body([], [], None, stream=False)["model"] == "qwen"
+    with pytest.raises(ConfigError, match="does not speak the anthropic wire format"):
+        AnthropicModel("qwen", provider="llamacpp")

@@ -26,7 +26,7 @@ from llmkit.errors import (
     ServerError,
 )
 from llmkit.messages import FinishReason, ImagePart, Message, Part, TextPart, ToolCallPart, Usage
-from llmkit.models.base import Model
+from llmkit.models.http_model import HttpModel
 from llmkit.models.request import ModelResponse, ModelSettings, ToolDefinition
 from llmkit.models.stream import ModelStream, StreamAssembler, StreamEvent
 from llmkit.models.streaming import interrupted_or
@@ -101,7 +101,7 @@ class _StreamState:
     stopped: bool = False
 
 
-class AnthropicModel(Model):
+class AnthropicModel(HttpModel):
     """A Claude model behind ``POST {base_url}/messages``.
 
     Args:
@@ -110,6 +110,8 @@ class AnthropicModel(Model):
         default_max_tokens: ``max_tokens`` (required by the API) when the settings omit it.
     """
 
+    wire = "anthropic"
+
     def __init__(
         self,
         model_name: str,
@@ -117,18 +119,9 @@ class AnthropicModel(Model):
         provider: Provider | str = "anthropic",
         default_max_tokens: int = 4096,
     ) -> None:
-        if isinstance(provider, str):
-            from llmkit.providers.resolve import get_model
-
-            resolved = get_model(f"{provider}:{model_name}")
-            if not isinstance(resolved, AnthropicModel):
-                raise ConfigError(f"provider {provider!r} does not speak the Anthropic format")
-            provider = resolved.provider
         if default_max_tokens < 1:
             raise ConfigError(f"default_max_tokens must be positive, got {default_max_tokens}")
-        self.model_name = model_name
-        self.provider: Provider = provider
-        self.provider_name = provider.name
+        super().__init__(model_name, provider=provider)
         self.default_max_tokens = default_max_tokens
 
     async def request(
@@ -154,9 +147,6 @@ class AnthropicModel(Model):
         body = self.build_body(messages, tools, settings, stream=True)
         timeout = settings.timeout if settings else None
         return ModelStream(self._stream_events(body, timeout, _OutputTool.of(settings)))
-
-    async def aclose(self) -> None:
-        await self.provider.aclose()
 
     # -- request -------------------------------------------------------------------------
 
@@ -275,7 +265,7 @@ class AnthropicModel(Model):
     def _event(
         self, asm: StreamAssembler, state: _StreamState, name: str, data: str
     ) -> list[StreamEvent]:
-        payload = self._decode(data)
+        payload = self._decode_event(data)
         kind = payload.get("type") if name == "message" else name
         if kind == "message_start":
             message = payload.get("message") or {}
@@ -347,17 +337,6 @@ class AnthropicModel(Model):
             raise self._invalid(f"a {payload.get('type')} event has no index", payload)
         return index
 
-    def _decode(self, data: str) -> dict[str, Any]:
-        try:
-            payload = json.loads(data)
-        except ValueError:
-            raise InvalidResponseError(
-                f"a stream event is not JSON: {data[:200]!r}", provider=self.provider_name
-            ) from None
-        if not isinstance(payload, dict):
-            raise self._invalid("a stream event is not a JSON object", payload)
-        return payload
-
     def _stream_error(self, payload: dict[str, Any]) -> ProviderError:
         error = payload.get("error")
         error = error if isinstance(error, dict) else {}
@@ -368,10 +347,6 @@ class AnthropicModel(Model):
             provider=self.provider_name,
             body=json.dumps(payload),
         )
-
-    def _invalid(self, message: str, data: Any) -> InvalidResponseError:
-        body = data if isinstance(data, str) else json.dumps(data, default=str)
-        return InvalidResponseError(message, provider=self.provider_name, body=body[:500])
 
 
 def _usage(raw: Any) -> Usage:

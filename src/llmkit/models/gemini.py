@@ -20,7 +20,6 @@ from urllib.parse import unquote_to_bytes
 
 from llmkit.errors import (
     AuthenticationError,
-    ConfigError,
     InvalidResponseError,
     ProviderError,
     ProviderTimeout,
@@ -36,7 +35,7 @@ from llmkit.messages import (
     ToolCallPart,
     Usage,
 )
-from llmkit.models.base import Model
+from llmkit.models.http_model import HttpModel
 from llmkit.models.request import ModelResponse, ModelSettings, ToolDefinition
 from llmkit.models.stream import ModelStream, StreamAssembler, StreamEvent, ToolCallStart
 from llmkit.models.streaming import interrupted_or
@@ -112,7 +111,7 @@ def clean_schema(schema: Any) -> Any:
     return out
 
 
-class GeminiModel(Model):
+class GeminiModel(HttpModel):
     """A Gemini model behind ``POST {base_url}/models/{model}:generateContent``.
 
     Args:
@@ -121,17 +120,10 @@ class GeminiModel(Model):
         provider: A `Provider`, or the name of one to resolve from the configuration.
     """
 
-    def __init__(self, model_name: str, *, provider: Provider | str = "gemini") -> None:
-        if isinstance(provider, str):
-            from llmkit.providers.resolve import get_model
+    wire = "gemini"
 
-            resolved = get_model(f"{provider}:{model_name}")
-            if not isinstance(resolved, GeminiModel):
-                raise ConfigError(f"provider {provider!r} does not speak the Gemini format")
-            provider = resolved.provider
-        self.model_name = model_name
-        self.provider: Provider = provider
-        self.provider_name = provider.name
+    def __init__(self, model_name: str, *, provider: Provider | str = "gemini") -> None:
+        super().__init__(model_name, provider=provider)
         self._resource = model_name if "/" in model_name else f"models/{model_name}"
 
     async def request(
@@ -183,9 +175,6 @@ class GeminiModel(Model):
         if len(vectors) != len(texts):
             raise self._invalid(f"asked for {len(texts)} embeddings, got {len(vectors)}", data)
         return vectors
-
-    async def aclose(self) -> None:
-        await self.provider.aclose()
 
     # -- request -------------------------------------------------------------------------
 
@@ -306,7 +295,7 @@ class GeminiModel(Model):
             async with aclosing(sse):
                 async for batch in sse:
                     for event in batch:
-                        chunk = self._decode(event.data)
+                        chunk = self._decode_event(event.data)
                         for ev in self._chunk_events(asm, chunk, calls):
                             calls += isinstance(ev, ToolCallStart)
                             yield ev
@@ -361,17 +350,6 @@ class GeminiModel(Model):
             )
         return events
 
-    def _decode(self, data: str) -> dict[str, Any]:
-        try:
-            chunk = json.loads(data)
-        except ValueError:
-            raise InvalidResponseError(
-                f"a stream chunk is not JSON: {data[:200]!r}", provider=self.provider_name
-            ) from None
-        if not isinstance(chunk, dict):
-            raise self._invalid("a stream chunk is not a JSON object", chunk)
-        return chunk
-
     def _stream_error(self, chunk: dict[str, Any]) -> ProviderError:
         error = chunk["error"] if isinstance(chunk["error"], dict) else {}
         status = str(error.get("status") or "")
@@ -381,10 +359,6 @@ class GeminiModel(Model):
             provider=self.provider_name,
             body=json.dumps(chunk),
         )
-
-    def _invalid(self, message: str, data: Any) -> InvalidResponseError:
-        body = json.dumps(data, default=str)[:500]
-        return InvalidResponseError(message, provider=self.provider_name, body=body)
 
 
 def _raise_auth_error(exc: ProviderError) -> None:

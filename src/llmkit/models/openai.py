@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from typing import Any
 
-from ..errors import ConfigError, InvalidResponseError, ProviderError
+from ..errors import InvalidResponseError, ProviderError
 from ..messages import (
     FinishReason,
     ImagePart,
@@ -22,7 +22,7 @@ from ..messages import (
     Usage,
 )
 from ..providers.provider import Provider
-from .base import Model
+from .http_model import HttpModel
 from .request import ModelResponse, ModelSettings, ToolDefinition
 from .stream import ModelStream, StreamAssembler, StreamEvent
 from .streaming import interrupted_or
@@ -46,24 +46,17 @@ def map_finish_reason(raw: str | None) -> FinishReason:
     return _FINISH_REASONS.get(raw, "other")
 
 
-class OpenAIChatModel(Model):
+class OpenAIChatModel(HttpModel):
     """A chat model behind ``POST {base_url}/chat/completions``."""
 
-    def __init__(self, model_name: str, *, provider: Provider | str = "openai") -> None:
-        if isinstance(provider, str):
-            from ..providers.resolve import get_model
+    wire = "openai"
 
-            resolved = get_model(f"{provider}:{model_name}")
-            if not isinstance(resolved, OpenAIChatModel):
-                raise ConfigError(f"provider {provider!r} does not speak the OpenAI format")
-            provider = resolved.provider
-        self.model_name = model_name
-        self.provider: Provider = provider
-        self.provider_name = provider.name
+    def __init__(self, model_name: str, *, provider: Provider | str = "openai") -> None:
+        super().__init__(model_name, provider=provider)
         # OpenAI's own API wants max_completion_tokens; look-alike servers know max_tokens.
         self._max_tokens_key = (
             "max_completion_tokens"
-            if provider.base_url == "https://api.openai.com/v1"
+            if self.provider.base_url == "https://api.openai.com/v1"
             else "max_tokens"
         )
 
@@ -108,9 +101,6 @@ class OpenAIChatModel(Model):
         if len(vectors) != len(texts):
             raise self._invalid(f"asked for {len(texts)} embeddings, got {len(vectors)}", data)
         return vectors
-
-    async def aclose(self) -> None:
-        await self.provider.aclose()
 
     # -- request -------------------------------------------------------------------------
 
@@ -218,7 +208,12 @@ class OpenAIChatModel(Model):
                         if data == "[DONE]":
                             done = True
                             continue
-                        chunk = self._decode_chunk(data)
+                        chunk = self._decode_event(data)
+                        if "error" in chunk:
+                            raise ProviderError(
+                                f"the stream reported an error: {json.dumps(chunk['error'])[:300]}",
+                                provider=self.provider_name,
+                            )
                         choices = chunk.get("choices")
                         # Fast path: most chunks carry one choice with a text delta only.
                         if choices and len(choices) == 1 and not chunk.get("usage"):
@@ -242,24 +237,6 @@ class OpenAIChatModel(Model):
         finish = asm.finish_seen
         for ev in asm.finish(map_finish_reason(finish), finish):
             yield ev
-
-    def _decode_chunk(self, data: str) -> dict[str, Any]:
-        try:
-            chunk = json.loads(data)
-        except ValueError:
-            raise InvalidResponseError(
-                f"a stream chunk is not JSON: {data[:200]!r}", provider=self.provider_name
-            ) from None
-        if not isinstance(chunk, dict):
-            raise InvalidResponseError(
-                "a stream chunk is not a JSON object", provider=self.provider_name
-            )
-        if "error" in chunk:
-            raise ProviderError(
-                f"the stream reported an error: {json.dumps(chunk['error'])[:300]}",
-                provider=self.provider_name,
-            )
-        return chunk
 
     def _chunk_events(self, asm: StreamAssembler, chunk: dict[str, Any]) -> list[StreamEvent]:
         if asm.response_id is None:
@@ -291,11 +268,6 @@ class OpenAIChatModel(Model):
                 )
             )
         return events
-
-    def _invalid(self, message: str, data: Any) -> InvalidResponseError:
-        return InvalidResponseError(
-            message, provider=self.provider_name, body=json.dumps(data, default=str)[:500]
-        )
 
 
 def _usage(raw: Any) -> Usage:
