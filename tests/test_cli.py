@@ -179,3 +179,43 @@ def test_spinner_shows_on_a_terminal_only(server: LoopbackServer) -> None:
     assert done.stdout == "slow answer\n"
     assert "thinking" in terminal.decode()
     assert terminal.endswith(b"\r\x1b[K")  # the spinner erases itself
+
+
+@pytest.mark.slow
+def test_ask_local_model_plain_stream_and_json(tmp_path: Path) -> None:
+    home = {"HOME": str(tmp_path)}
+    plain = run_cli("ask", "Say hi", "-m", "local:smollm2", "--max-tokens", "24", **home)
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.strip()
+    streamed = run_cli(
+        "ask", "--stream", "Say hi", "-m", "local:smollm2", "--max-tokens", "24", **home
+    )
+    assert streamed.returncode == 0 and streamed.stdout.strip()
+    as_json = run_cli(
+        "ask", "--json", "Say hi", "-m", "local:smollm2", "--max-tokens", "24", **home
+    )
+    out = json.loads(as_json.stdout)
+    assert out["model"] == "local:smollm2" and out["text"].strip()
+    assert out["usage"]["input_tokens"] > 0 and out["usage"]["output_tokens"] > 0
+
+
+@pytest.mark.slow
+def test_quickstart_answers_with_the_default_local_model(tmp_path: Path) -> None:
+    from tests.conftest import REPO
+
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("OPENAI_", "LLMKIT_", "ANTHROPIC_", "GEMINI_"))
+    }
+    env["HOME"] = str(tmp_path)  # no user llmkit.toml: the default must be local:smollm2
+    done = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "quickstart.py")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("[local:smollm2] ") and len(done.stdout.strip()) > 20
