@@ -417,3 +417,30 @@ async def test_embeddings(model: GeminiModel, server: LoopbackServer) -> None:
         "content": {"parts": [{"text": "a"}]},
     }
     assert await model.embed([]) == []
+
+
+async def test_thought_signatures_go_back_with_their_calls(
+    model: GeminiModel, server: LoopbackServer
+) -> None:
+    signed = {
+        "functionCall": {"name": "get_weather", "args": {"city": "Oslo"}},
+        "thoughtSignature": "c2lnbmVk",
+    }
+    server.enqueue(reply_with([signed]))
+    reply = await model.request([Message.user("weather?")], tools=[WEATHER])
+    call = reply.tool_calls[0]
+    assert call.provider_data == {"thoughtSignature": "c2lnbmVk"}
+    # Streamed, the signature survives too.
+    body = gemini_wire.generate_response()
+    body["candidates"][0]["content"] = {"role": "model", "parts": [signed]}
+    server.enqueue(StreamReply(events=[f"data: {json.dumps(body)}\n\n".encode()]))
+    streamed = await model.stream([Message.user("weather?")], tools=[WEATHER]).get_response()
+    assert streamed.tool_calls[0].provider_data == {"thoughtSignature": "c2lnbmVk"}
+    # A thinking model rejects the next turn unless the signature comes back.
+    result = ToolResultPart(tool_call_id=call.id, name=call.name, content="-3C")
+    await model.request(
+        [Message.user("weather?"), reply.message, Message.tool_results([result])], tools=[WEATHER]
+    )
+    sent = server.last_request.json["contents"][1]["parts"][0]
+    assert sent["thoughtSignature"] == "c2lnbmVk"
+    assert sent["functionCall"]["name"] == "get_weather"

@@ -83,6 +83,8 @@ class ToolCallPart:
     arguments: dict[str, Any] | None = None
     raw_arguments: str | None = None
     invalid_reason: str | None = None
+    #: Opaque data the provider needs echoed back with this call (Gemini's thoughtSignature).
+    provider_data: dict[str, Any] | None = None
     kind: Literal["tool_call"] = "tool_call"
 
     @classmethod

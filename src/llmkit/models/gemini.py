@@ -236,7 +236,7 @@ class GeminiModel(HttpModel):
                 parts.append(TextPart(text=part["text"]))
             elif isinstance(part.get("functionCall"), dict):
                 calls = sum(isinstance(p, ToolCallPart) for p in parts)
-                parts.append(self._call_part(part["functionCall"], calls, data))
+                parts.append(self._call_part(part, calls, data))
         raw_reason: str | None
         if candidate is not None:
             raw_reason = candidate.get("finishReason")
@@ -270,7 +270,15 @@ class GeminiModel(HttpModel):
         # Thought summaries (`thought: true`) are not part of the answer.
         return candidate, [p for p in parts if isinstance(p, dict) and not p.get("thought")]
 
-    def _call_part(self, call: dict[str, Any], index: int, data: Any) -> ToolCallPart:
+    def _call_part(self, part: dict[str, Any], index: int, data: Any) -> ToolCallPart:
+        tool_call = self._bare_call_part(part["functionCall"], index, data)
+        # Thinking models sign their calls; the signature must come back with the call.
+        signature = part.get("thoughtSignature")
+        if isinstance(signature, str):
+            tool_call.provider_data = {"thoughtSignature": signature}
+        return tool_call
+
+    def _bare_call_part(self, call: dict[str, Any], index: int, data: Any) -> ToolCallPart:
         name = call.get("name")
         if not isinstance(name, str) or not name:
             raise self._invalid("a functionCall has no name", data)
@@ -330,11 +338,13 @@ class GeminiModel(HttpModel):
                 events.append(asm.text(part["text"]))
             elif isinstance(part.get("functionCall"), dict):
                 # A function call arrives whole: start, all arguments, end.
-                call = self._call_part(part["functionCall"], calls, chunk)
+                call = self._call_part(part, calls, chunk)
                 args = call.arguments_json()
                 events.extend(asm.tool_call(calls, id=call.id, name=call.name, arguments=args))
                 end = asm.end_tool_call(calls)
-                events.extend([end] if end is not None else [])
+                if end is not None:
+                    end.part.provider_data = call.provider_data
+                    events.append(end)
                 calls += 1
         if candidate is not None and candidate.get("finishReason"):
             asm.finish_seen = str(candidate["finishReason"])
@@ -432,7 +442,10 @@ def _part(part: Part) -> dict[str, Any] | None:
     if isinstance(part, ToolCallPart):
         # Garbled arguments go back as {} (the tool result that follows says what was wrong).
         call = {"name": part.name, "args": part.arguments if part.arguments is not None else {}}
-        return {"functionCall": {"id": part.id, **call} if part.id else call}
+        wire: dict[str, Any] = {"functionCall": {"id": part.id, **call} if part.id else call}
+        if part.provider_data and "thoughtSignature" in part.provider_data:
+            wire["thoughtSignature"] = part.provider_data["thoughtSignature"]
+        return wire
     key = "error" if part.is_error else "result"
     response = {"name": part.name, "response": {key: part.content}}
     if part.tool_call_id:
