@@ -24,6 +24,9 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from .agents.agent import Agent
+    from .agents.limits import LimitExceeded, UsageLimits
+    from .agents.result import AgentEvent, RunFinished, RunResult, ToolResultEvent
     from .config import DEFAULT_MODEL, Config, ProviderConfig, load_config
     from .http.retry import RetryPolicy
     from .messages import (
@@ -64,56 +67,82 @@ if TYPE_CHECKING:
     )
     from .providers.provider import Provider
     from .providers.resolve import get_model, parse_model_string
+    from .tools.base import Capability, ModelRetry, RunContext, Tool, ToolError
+    from .tools.decorator import tool
+    from .tools.errors import UnknownToolError
+    from .tools.function import FunctionTool
+    from .tools.registry import ToolRegistry
+    from .tools.toolset import Toolset
 
 __version__ = "0.1.0"
 
 # name -> module that defines it; resolved by __getattr__ on first access.
 _LAZY: dict[str, str] = {
+    "Agent": "llmkit.agents.agent",
+    "AgentEvent": "llmkit.agents.result",
     "AnthropicModel": "llmkit.models.anthropic",
+    "Capability": "llmkit.tools.base",
     "Config": "llmkit.config",
     "DEFAULT_MODEL": "llmkit.config",
     "FallbackExhausted": "llmkit.models.fallback",
     "FallbackModel": "llmkit.models.fallback",
     "FinishEvent": "llmkit.models.stream",
     "FinishReason": "llmkit.messages",
+    "FunctionTool": "llmkit.tools.function",
     "GeminiModel": "llmkit.models.gemini",
+    "get_model": "llmkit.providers.resolve",
     "ImagePart": "llmkit.messages",
+    "LimitExceeded": "llmkit.agents.limits",
+    "load_config": "llmkit.config",
     "LocalModel": "llmkit.models.local",
     "Message": "llmkit.messages",
+    "messages_from_json": "llmkit.messages",
+    "messages_to_json": "llmkit.messages",
     "Model": "llmkit.models.base",
     "ModelResponse": "llmkit.models.request",
+    "ModelRetry": "llmkit.tools.base",
     "ModelSettings": "llmkit.models.request",
     "ModelStream": "llmkit.models.stream",
     "OpenAIChatModel": "llmkit.models.openai",
+    "parse_model_string": "llmkit.providers.resolve",
     "Part": "llmkit.messages",
     "Provider": "llmkit.providers.provider",
     "ProviderConfig": "llmkit.config",
     "ResponseFormat": "llmkit.models.request",
     "RetryPolicy": "llmkit.http.retry",
     "Role": "llmkit.messages",
+    "RunContext": "llmkit.tools.base",
+    "RunFinished": "llmkit.agents.result",
+    "RunResult": "llmkit.agents.result",
     "StreamEvent": "llmkit.models.stream",
     "TextDelta": "llmkit.models.stream",
     "TextPart": "llmkit.messages",
+    "Tool": "llmkit.tools.base",
+    "tool": "llmkit.tools.decorator",
     "ToolCallDelta": "llmkit.models.stream",
     "ToolCallEnd": "llmkit.models.stream",
     "ToolCallPart": "llmkit.messages",
     "ToolCallStart": "llmkit.models.stream",
     "ToolChoice": "llmkit.models.request",
     "ToolDefinition": "llmkit.models.request",
+    "ToolError": "llmkit.tools.base",
+    "ToolRegistry": "llmkit.tools.registry",
+    "ToolResultEvent": "llmkit.agents.result",
     "ToolResultPart": "llmkit.messages",
+    "Toolset": "llmkit.tools.toolset",
+    "UnknownToolError": "llmkit.tools.errors",
     "Usage": "llmkit.messages",
     "UsageEvent": "llmkit.models.stream",
-    "get_model": "llmkit.providers.resolve",
-    "load_config": "llmkit.config",
-    "messages_from_json": "llmkit.messages",
-    "messages_to_json": "llmkit.messages",
-    "parse_model_string": "llmkit.providers.resolve",
+    "UsageLimits": "llmkit.agents.limits",
 }
 
 __all__ = [
     "DEFAULT_MODEL",
+    "Agent",
+    "AgentEvent",
     "AnthropicModel",
     "AuthenticationError",
+    "Capability",
     "Config",
     "ConfigError",
     "ContextLengthError",
@@ -121,14 +150,17 @@ __all__ = [
     "FallbackModel",
     "FinishEvent",
     "FinishReason",
+    "FunctionTool",
     "GeminiModel",
     "ImagePart",
     "InvalidResponseError",
     "LLMKitError",
+    "LimitExceeded",
     "LocalModel",
     "Message",
     "Model",
     "ModelResponse",
+    "ModelRetry",
     "ModelSettings",
     "ModelStream",
     "OpenAIChatModel",
@@ -142,26 +174,37 @@ __all__ = [
     "ResponseFormat",
     "RetryPolicy",
     "Role",
+    "RunContext",
+    "RunFinished",
+    "RunResult",
     "ServerError",
     "StreamEvent",
     "StreamInterrupted",
     "TextDelta",
     "TextPart",
+    "Tool",
     "ToolCallDelta",
     "ToolCallEnd",
     "ToolCallPart",
     "ToolCallStart",
     "ToolChoice",
     "ToolDefinition",
+    "ToolError",
+    "ToolRegistry",
+    "ToolResultEvent",
     "ToolResultPart",
+    "Toolset",
+    "UnknownToolError",
     "Usage",
     "UsageEvent",
-    "__version__",
+    "UsageLimits",
     "get_model",
     "load_config",
     "messages_from_json",
     "messages_to_json",
     "parse_model_string",
+    "tool",
+    "__version__",
 ]
 
 

@@ -1,0 +1,106 @@
+"""The tool dispatcher: runs a reply's tool calls, enforces budgets, turns failures into results.
+
+Budgets live here, not in the tools, so they hold wherever a call comes from: a tool cannot
+opt out of its timeout, and a model cannot exceed the run's tool-call budget by asking for
+many calls in one reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ..messages import ToolCallPart, ToolResultPart
+from ..tools.base import ModelRetry, RunContext, Tool, ToolError
+from ..tools.results import serialize_result
+
+__all__ = ["RetriesExhausted", "ToolDispatcher"]
+
+# How often a run may name a tool that does not exist before it is stopped.
+UNKNOWN_TOOL_RETRIES = 2
+
+
+class RetriesExhausted(Exception):
+    """A tool (or the model's tool naming) failed more often than its retry budget allows."""
+
+    def __init__(self, name: str, last_error: str) -> None:
+        super().__init__(f"tool {name!r} failed too often; last error: {last_error}")
+        self.name = name
+        self.last_error = last_error
+
+
+class ToolDispatcher:
+    """Runs tool calls for one run; holds that run's failure counts and call count."""
+
+    __slots__ = ("_failures", "calls_made", "max_tool_calls", "tools")
+
+    def __init__(self, tools: dict[str, Tool], *, max_tool_calls: int | None) -> None:
+        self.tools = tools
+        self.max_tool_calls = max_tool_calls
+        self.calls_made = 0
+        self._failures: dict[str, int] = {}
+
+    def would_exceed(self, count: int) -> bool:
+        """Whether running `count` more calls would break the tool-call budget."""
+        return self.max_tool_calls is not None and self.calls_made + count > self.max_tool_calls
+
+    async def run(
+        self, ctx: RunContext[Any], calls: Sequence[ToolCallPart]
+    ) -> list[ToolResultPart]:
+        """Run `calls` concurrently; results come back in the order of the calls."""
+        self.calls_made += len(calls)
+        if len(calls) == 1:  # the common case skips gather's task creation
+            return [await self._run_one(ctx, calls[0])]
+        return list(await asyncio.gather(*(self._run_one(ctx, c) for c in calls)))
+
+    async def _run_one(self, ctx: RunContext[Any], call: ToolCallPart) -> ToolResultPart:
+        tool = self.tools.get(call.name)
+        if tool is None:
+            known = ", ".join(sorted(self.tools)) or "none"
+            return self._failed(call, "", f"unknown tool {call.name!r}; available tools: {known}")
+        if call.arguments is None:
+            return self._failed(call, tool, f"invalid arguments: {call.invalid_reason}")
+        tool_ctx = RunContext(
+            deps=ctx.deps,
+            run_id=ctx.run_id,
+            usage=ctx.usage,
+            messages=ctx.messages,
+            tool_call_id=call.id,
+            retry=self._failures.get(call.name, 0),
+        )
+        try:
+            if tool.timeout is None:
+                value = await tool.call(tool_ctx, call.arguments)
+            else:
+                async with asyncio.timeout(tool.timeout):
+                    value = await tool.call(tool_ctx, call.arguments)
+        except TimeoutError:
+            return self._failed(call, tool, f"tool {call.name!r} timed out after {tool.timeout} s")
+        except ModelRetry as exc:
+            return self._failed(call, tool, exc.message)
+        except ToolError as exc:
+            return self._failed(call, tool, str(exc))
+        except Exception as exc:
+            return self._failed(call, tool, f"{type(exc).__name__}: {exc}")
+        return ToolResultPart(tool_call_id=call.id, name=call.name, content=serialize_result(value))
+
+    def _failed(self, call: ToolCallPart, tool: Tool | str, message: str) -> ToolResultPart:
+        key = call.name if isinstance(tool, Tool) else "\0unknown"
+        budget = tool.max_retries if isinstance(tool, Tool) else UNKNOWN_TOOL_RETRIES
+        failures = self._failures[key] = self._failures.get(key, 0) + 1
+        if failures > budget:
+            raise RetriesExhausted(call.name, message)
+        return ToolResultPart(tool_call_id=call.id, name=call.name, content=message, is_error=True)
+
+
+def tools_by_name(tools: Iterable[Tool]) -> dict[str, Tool]:
+    """Index tools by name; a duplicate name is a configuration error."""
+    from ..errors import ConfigError
+
+    index: dict[str, Tool] = {}
+    for tool in tools:
+        if tool.name in index:
+            raise ConfigError(f"two tools are named {tool.name!r}; tool names must be unique")
+        index[tool.name] = tool
+    return index
