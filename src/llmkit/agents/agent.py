@@ -7,15 +7,18 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import replace
 from typing import Any
 
-from ..messages import Message, Usage
+from ..errors import ConfigError
+from ..messages import Message, ToolCallPart, ToolResultPart, Usage
 from ..models.base import Model
 from ..models.request import ModelResponse, ModelSettings
 from ..sync import run_sync
 from ..tools.base import RunContext, Tool
 from .dispatch import RetriesExhausted, ToolDispatcher, tools_by_name
 from .limits import LimitExceeded, UsageLimits
+from .output import OUTPUT_TOOL, OutputInvalid, OutputSpec, OutputStrategy
 from .result import AgentEvent, RunFinished, RunResult, ToolResultEvent
 
 __all__ = ["Agent"]
@@ -46,6 +49,9 @@ class Agent:
         *,
         instructions: str = "",
         tools: Iterable[Tool | Callable[..., Any]] = (),
+        output_type: Any = str,
+        output_strategy: OutputStrategy = "tool",
+        output_retries: int = 2,
         limits: UsageLimits | None = None,
         settings: ModelSettings | None = None,
         name: str = "agent",
@@ -54,10 +60,31 @@ class Agent:
         self._model_name = None if isinstance(model, Model) else model
         self.instructions = instructions
         self.tools = tools_by_name(_as_tool(t) for t in tools)
-        self._definitions = [t.definition for t in self.tools.values()]
+        if OUTPUT_TOOL in self.tools:
+            raise ConfigError(f"the tool name {OUTPUT_TOOL!r} is reserved for structured output")
+        self.output_type = output_type
+        self.output_retries = output_retries
         self.limits = limits or UsageLimits()
         self.settings = settings
         self.name = name
+        # What each request carries is computed once here, not per run.
+        self._output = (
+            None if output_type is str else OutputSpec.build(output_type, output_strategy)
+        )
+        self._definitions = [t.definition for t in self.tools.values()]
+        self._instructions = instructions
+        self._settings = settings
+        output = self._output
+        if output is not None and output.strategy == "tool":
+            self._definitions.append(output.tool_definition())
+            if settings is None or settings.tool_choice is None:
+                self._settings = replace(settings or ModelSettings(), tool_choice="required")
+        elif output is not None and output.strategy == "native":
+            self._settings = replace(
+                settings or ModelSettings(), response_format=output.response_format()
+            )
+        elif output is not None:
+            self._instructions = "\n\n".join(p for p in (instructions, output.instructions()) if p)
 
     @property
     def model(self) -> Model:
@@ -74,9 +101,12 @@ class Agent:
         *,
         history: Sequence[Message] = (),
         deps: Any = None,
-    ) -> RunResult[str]:
-        """Run to a final answer and return it with every message and the usage."""
-        result: RunResult[str] | None = None
+    ) -> RunResult[Any]:
+        """Run to a final answer and return it with every message and the usage.
+
+        The output is the reply text, or a validated `output_type` value.
+        """
+        result: RunResult[Any] | None = None
         async for event in self._iterate(input, history, deps, stream=False):
             if isinstance(event, RunFinished):
                 result = event.result
@@ -85,7 +115,7 @@ class Agent:
 
     def run_sync(
         self, input: AgentInput, *, history: Sequence[Message] = (), deps: Any = None
-    ) -> RunResult[str]:
+    ) -> RunResult[Any]:
         """`run` from synchronous code (also inside a running event loop)."""
         return run_sync(self.run(input, history=history, deps=deps))
 
@@ -98,82 +128,70 @@ class Agent:
     async def _iterate(
         self, input: AgentInput, history: Sequence[Message], deps: Any, *, stream: bool
     ) -> AsyncIterator[AgentEvent]:
-        messages = self._start(input, history)
-        start_index = len(history) + (1 if self.instructions and not _has_system(history) else 0)
-        run_id = uuid.uuid4().hex
-        usage = Usage()
-        limits = self.limits
-        deadline = None if limits.max_seconds is None else time.monotonic() + limits.max_seconds
-        dispatcher = ToolDispatcher(self.tools, max_tool_calls=limits.max_tool_calls)
-        ctx: RunContext[Any] = RunContext(deps=deps, run_id=run_id, usage=usage, messages=messages)
+        run = _Run(self, self._start(input, history), deps)
+        run.start_index = len(history) + (
+            1 if self._instructions and not _has_system(history) else 0
+        )
         model = self.model
-        steps = 0
-
-        def stop(limit: str, message: str) -> LimitExceeded:
-            return LimitExceeded(
-                message, limit=limit, messages=messages, usage=usage, run_id=run_id
-            )
-
+        limits = self.limits
         while True:
-            if limits.max_steps is not None and steps >= limits.max_steps:
-                raise stop("max_steps", f"the run made {steps} model requests (max_steps)")
-            steps += 1
+            if limits.max_steps is not None and run.steps >= limits.max_steps:
+                raise run.stop("max_steps", f"the run made {run.steps} model requests (max_steps)")
+            run.steps += 1
             try:
-                async with _deadline(deadline):
+                async with _deadline(run.deadline):
                     if stream:
                         async with model.stream(
-                            messages, tools=self._definitions, settings=self.settings
+                            run.messages, tools=self._definitions, settings=self._settings
                         ) as events:
                             async for event in events:
                                 yield event
                         response: ModelResponse = events.response
                     else:
                         response = await model.request(
-                            messages, tools=self._definitions, settings=self.settings
+                            run.messages, tools=self._definitions, settings=self._settings
                         )
             except TimeoutError:
-                raise stop("max_seconds", f"the run took over {limits.max_seconds} s") from None
-            _add_usage(usage, response.usage)
-            messages.append(response.message)
-            if limits.max_input_tokens is not None and usage.input_tokens > limits.max_input_tokens:
-                raise stop("max_input_tokens", f"{usage.input_tokens} input tokens used")
-            if (
-                limits.max_output_tokens is not None
-                and usage.output_tokens > limits.max_output_tokens
-            ):
-                raise stop("max_output_tokens", f"{usage.output_tokens} output tokens used")
+                raise run.stop("max_seconds", f"the run took over {limits.max_seconds} s") from None
+            run.record(response)
             calls = response.message.tool_calls
-            if not calls:
-                result = RunResult(
-                    output=response.text,
-                    messages=messages,
-                    usage=usage,
-                    run_id=run_id,
-                    new_message_index=start_index,
+            output = self._output
+            if output is not None and output.strategy == "tool":
+                final = next((c for c in calls if c.name == OUTPUT_TOOL), None)
+                if final is not None:
+                    outcome = run.try_output(_final_output, output, final)
+                    if outcome is not _INVALID:
+                        run.close_calls(calls, final)
+                        yield RunFinished(result=run.result(outcome))
+                        return
+                    calls = [c for c in calls if c is not final]
+                    run.pending_results.append(run.invalid_output_result(final))
+                elif not calls:
+                    run.retry_output(
+                        f"Give your answer by calling the {OUTPUT_TOOL} tool.", count=True
+                    )
+                    continue
+            elif not calls:
+                if output is None:
+                    yield RunFinished(result=run.result(response.text))
+                    return
+                outcome = run.try_output(output.from_text, response.text)
+                if outcome is not _INVALID:
+                    yield RunFinished(result=run.result(outcome))
+                    return
+                run.retry_output(
+                    f"Your answer is not valid:\n{run.last_output_error}\nAnswer again with JSON "
+                    "that matches the schema.",
+                    count=False,  # try_output counted it
                 )
-                yield RunFinished(result=result)
-                return
-            if dispatcher.would_exceed(len(calls)):
-                raise stop(
-                    "max_tool_calls",
-                    f"the model asked for tool call {dispatcher.calls_made + len(calls)}, "
-                    f"over max_tool_calls={limits.max_tool_calls}",
-                )
-            try:
-                async with _deadline(deadline):
-                    results = await dispatcher.run(ctx, calls)
-            except TimeoutError:
-                raise stop("max_seconds", f"the run took over {limits.max_seconds} s") from None
-            except RetriesExhausted as exc:
-                raise stop(f"tool_retries:{exc.name}", str(exc)) from None
-            messages.append(Message.tool_results(results))
-            for call, part in zip(calls, results, strict=True):
-                yield ToolResultEvent(call=call, result=part)
+                continue
+            async for tool_event in run.dispatch(calls):
+                yield tool_event
 
     def _start(self, input: AgentInput, history: Sequence[Message]) -> list[Message]:
         messages: list[Message] = []
-        if self.instructions and not _has_system(history):
-            messages.append(Message.system(self.instructions))
+        if self._instructions and not _has_system(history):
+            messages.append(Message.system(self._instructions))
         messages.extend(history)
         if isinstance(input, str):
             messages.append(Message.user(input))
@@ -185,6 +203,130 @@ class Agent:
 
     def __repr__(self) -> str:
         return f"Agent(name={self.name!r}, tools={sorted(self.tools)})"
+
+
+_INVALID = object()  # try_output's marker for "did not validate"
+
+
+def _final_output(output: OutputSpec, call: ToolCallPart) -> Any:
+    if call.arguments is None:
+        raise OutputInvalid(f"invalid arguments: {call.invalid_reason}")
+    return output.from_tool_arguments(call.arguments)
+
+
+class _Run:
+    """One run's state: messages, usage, budgets spent, and what the loop does with them."""
+
+    def __init__(self, agent: Agent, messages: list[Message], deps: Any) -> None:
+        limits = agent.limits
+        self.agent = agent
+        self.messages = messages
+        self.run_id = uuid.uuid4().hex
+        self.usage = Usage()
+        self.steps = 0
+        self.start_index = 0
+        self.output_failures = 0
+        self.last_output_error = ""
+        self.pending_results: list[ToolResultPart] = []
+        self.deadline = (
+            None if limits.max_seconds is None else time.monotonic() + limits.max_seconds
+        )
+        self.dispatcher = ToolDispatcher(agent.tools, max_tool_calls=limits.max_tool_calls)
+        self.ctx: RunContext[Any] = RunContext(
+            deps=deps, run_id=self.run_id, usage=self.usage, messages=messages
+        )
+
+    def stop(self, limit: str, message: str) -> LimitExceeded:
+        return LimitExceeded(
+            message, limit=limit, messages=self.messages, usage=self.usage, run_id=self.run_id
+        )
+
+    def record(self, response: ModelResponse) -> None:
+        """Add a reply to the conversation and check the token budgets."""
+        _add_usage(self.usage, response.usage)
+        self.messages.append(response.message)
+        limits, usage = self.agent.limits, self.usage
+        if limits.max_input_tokens is not None and usage.input_tokens > limits.max_input_tokens:
+            raise self.stop("max_input_tokens", f"{usage.input_tokens} input tokens used")
+        if limits.max_output_tokens is not None and usage.output_tokens > limits.max_output_tokens:
+            raise self.stop("max_output_tokens", f"{usage.output_tokens} output tokens used")
+
+    def result(self, output: Any) -> RunResult[Any]:
+        return RunResult(
+            output=output,
+            messages=self.messages,
+            usage=self.usage,
+            run_id=self.run_id,
+            new_message_index=self.start_index,
+        )
+
+    def try_output(self, validate: Callable[..., Any], *args: Any) -> Any:
+        """The validated output, or `_INVALID` after counting the failure against the budget."""
+        try:
+            return validate(*args)
+        except OutputInvalid as exc:
+            self.last_output_error = str(exc)
+            self.output_failures += 1
+            if self.output_failures > self.agent.output_retries:
+                raise self.stop("output_retries", f"the output failed validation: {exc}") from None
+            return _INVALID
+
+    def retry_output(self, prompt: str, *, count: bool) -> None:
+        """Ask again: the reply was text where the output tool was required, or invalid."""
+        if count:
+            self.output_failures += 1
+            if self.output_failures > self.agent.output_retries:
+                raise self.stop("output_retries", "the model did not give the required output")
+        self.messages.append(Message.user(prompt))
+
+    def invalid_output_result(self, call: ToolCallPart) -> ToolResultPart:
+        return ToolResultPart(
+            tool_call_id=call.id,
+            name=call.name,
+            content=f"The answer is not valid:\n{self.last_output_error}\nCall it again, fixed.",
+            is_error=True,
+        )
+
+    def close_calls(self, calls: Sequence[ToolCallPart], final: ToolCallPart) -> None:
+        """Answer every call of the final reply, so the history stays valid for providers."""
+        self.messages.append(
+            Message.tool_results(
+                ToolResultPart(
+                    tool_call_id=c.id,
+                    name=c.name,
+                    content="Final result received." if c is final else "Not run: the run ended.",
+                )
+                for c in calls
+            )
+        )
+
+    async def dispatch(self, calls: Sequence[ToolCallPart]) -> AsyncIterator[AgentEvent]:
+        """Run the calls within the budgets; append and yield their results."""
+        limits, dispatcher = self.agent.limits, self.dispatcher
+        results = self.pending_results
+        self.pending_results = []
+        if calls:
+            if dispatcher.would_exceed(len(calls)):
+                raise self.stop(
+                    "max_tool_calls",
+                    f"the model asked for tool call {dispatcher.calls_made + len(calls)}, "
+                    f"over max_tool_calls={limits.max_tool_calls}",
+                )
+            try:
+                async with _deadline(self.deadline):
+                    results = [*await dispatcher.run(self.ctx, calls), *results]
+            except TimeoutError:
+                raise self.stop(
+                    "max_seconds", f"the run took over {limits.max_seconds} s"
+                ) from None
+            except RetriesExhausted as exc:
+                raise self.stop(f"tool_retries:{exc.name}", str(exc)) from None
+        self.messages.append(Message.tool_results(results))
+        by_id = {c.id: c for c in calls}
+        for part in results:
+            call = by_id.get(part.tool_call_id)
+            if call is not None:
+                yield ToolResultEvent(call=call, result=part)
 
 
 def _has_system(history: Sequence[Message]) -> bool:

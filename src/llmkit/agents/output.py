@@ -1,0 +1,189 @@
+"""Structured output: the type an agent must answer with, how it is asked for, and validation.
+
+Three strategies, as users of pydantic-ai know them:
+
+* ``tool`` (default): the model calls a ``final_result`` tool whose arguments are the output;
+* ``native``: the provider's JSON-schema mode (`ResponseFormat`);
+* ``prompted``: the schema goes into the instructions and the JSON is found in the reply text.
+
+A value that fails validation goes back to the model with the errors; the model retries within
+`output_retries`. The schema and the validator are built once, when the agent is made.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ..errors import ConfigError
+from ..models.request import ResponseFormat, ToolDefinition
+
+__all__ = ["OUTPUT_TOOL", "OutputInvalid", "OutputSpec", "OutputStrategy", "extract_json"]
+
+OutputStrategy = Literal["tool", "native", "prompted"]
+OUTPUT_TOOL = "final_result"
+_WRAPPED = "response"  # tool arguments must be an object: other types are wrapped in one
+
+
+class OutputInvalid(Exception):
+    """The model's output did not validate; the message is written for the model to read."""
+
+
+@dataclass(slots=True, frozen=True)
+class OutputSpec:
+    """An output type turned into a JSON schema and a validator."""
+
+    schema: dict[str, Any]
+    strategy: OutputStrategy
+    wrapped: bool
+    _validate: Any  # (decoded JSON) -> value; raises OutputInvalid
+
+    @classmethod
+    def build(cls, output_type: Any, strategy: OutputStrategy) -> OutputSpec:
+        """The spec for a pydantic model, dataclass, TypedDict, primitive or a JSON schema."""
+        if strategy not in ("tool", "native", "prompted"):
+            raise ConfigError(f"output strategy must be tool, native or prompted, not {strategy!r}")
+        if isinstance(output_type, dict):
+            schema, validate = output_type, _schema_validator(output_type)
+        else:
+            schema, validate = _type_validator(output_type)
+        wrapped = schema.get("type") != "object"
+        return cls(schema=schema, strategy=strategy, wrapped=wrapped, _validate=validate)
+
+    def tool_definition(self) -> ToolDefinition:
+        """The ``final_result`` tool of the ``tool`` strategy."""
+        parameters = (
+            {"type": "object", "properties": {_WRAPPED: self.schema}, "required": [_WRAPPED]}
+            if self.wrapped
+            else self.schema
+        )
+        return ToolDefinition(
+            name=OUTPUT_TOOL,
+            description="Give the final answer. Call this exactly once, with the whole answer.",
+            parameters=parameters,
+        )
+
+    def response_format(self) -> ResponseFormat:
+        """The provider JSON-schema mode of the ``native`` strategy."""
+        return ResponseFormat(type="json_schema", schema=self.schema, name="output")
+
+    def instructions(self) -> str:
+        """The schema as instructions, for the ``prompted`` strategy."""
+        return (
+            "Answer with one JSON value that matches this JSON schema, and nothing else:\n"
+            + json.dumps(self.schema)
+        )
+
+    def from_tool_arguments(self, arguments: dict[str, Any]) -> Any:
+        """Validate the ``final_result`` call's arguments."""
+        if self.wrapped:
+            if _WRAPPED not in arguments:
+                raise OutputInvalid(f"the arguments need a {_WRAPPED!r} field")
+            return self._validate(arguments[_WRAPPED])
+        return self._validate(arguments)
+
+    def from_text(self, text: str) -> Any:
+        """Find the JSON in a reply's text and validate it."""
+        return self._validate(extract_json(text))
+
+
+def _type_validator(output_type: Any) -> tuple[dict[str, Any], Any]:
+    from pydantic import TypeAdapter, ValidationError
+
+    try:
+        adapter: TypeAdapter[Any] = TypeAdapter(output_type)
+        schema = adapter.json_schema()
+    except Exception as exc:  # pydantic raises several kinds for unsupported types
+        raise ConfigError(f"cannot build an output schema for {output_type!r}: {exc}") from exc
+
+    def validate(value: Any) -> Any:
+        try:
+            return adapter.validate_python(value)
+        except ValidationError as exc:
+            raise OutputInvalid(_pydantic_errors(exc)) from None
+
+    return schema, validate
+
+
+def _schema_validator(schema: dict[str, Any]) -> Any:
+    import jsonschema
+
+    try:
+        validator_class = jsonschema.validators.validator_for(schema)
+        validator_class.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        raise ConfigError(f"the output schema is not a valid JSON schema: {exc.message}") from None
+    validator = validator_class(schema)
+
+    def validate(value: Any) -> Any:
+        errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
+        if errors:
+            lines = [f"- {_path(e.absolute_path)}: {e.message}" for e in errors[:20]]
+            raise OutputInvalid("\n".join(lines))
+        return value
+
+    return validate
+
+
+def _path(parts: Any) -> str:
+    text = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
+    return text.lstrip(".") or "(root)"
+
+
+def _pydantic_errors(exc: Any) -> str:
+    lines = []
+    for error in exc.errors()[:20]:
+        where = _path(error.get("loc", ()))
+        lines.append(f"- {where}: {error.get('msg')}")
+    return "\n".join(lines)
+
+
+_FENCE = re.compile(r"```(?:json|JSON)?\s*\n(.*?)```", re.S)
+
+
+def extract_json(text: str) -> Any:
+    """The JSON value in a model's reply: the whole text, a fenced block, or the first
+    balanced object or array in the prose. Raises `OutputInvalid` naming what was wrong."""
+    stripped = text.strip()
+    candidates = [stripped]
+    candidates += [m.group(1).strip() for m in _FENCE.finditer(text)]
+    start = min((i for i in (text.find("{"), text.find("[")) if i >= 0), default=-1)
+    if start >= 0:
+        candidates.append(_balanced(text, start))
+    for candidate in candidates:
+        if not candidate:
+            continue
+        try:
+            return json.loads(candidate)
+        except ValueError:
+            continue
+    if not stripped:
+        raise OutputInvalid("the reply was empty; answer with JSON")
+    raise OutputInvalid("the reply holds no valid JSON value; answer with JSON only")
+
+
+def _balanced(text: str, start: int) -> str:
+    # Scan brackets outside strings; stop where the first value closes.
+    opener = text[start]
+    closer = "}" if opener == "{" else "]"
+    depth, in_string, escaped = 0, False, False
+    for index in range(start, len(text)):
+        char = text[index]
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char == opener:
+            depth += 1
+        elif char == closer:
+            depth -= 1
+            if depth == 0:
+                return text[start : index + 1]
+    return text[start:]
