@@ -16,6 +16,7 @@ from ..models.base import Model
 from ..models.request import ModelResponse, ModelSettings
 from ..sync import run_sync
 from ..tools.base import RunContext, Tool
+from .delegation import AgentTool, handoff_definition, handoff_tool_name
 from .dispatch import RetriesExhausted, ToolDispatcher, tools_by_name
 from .limits import LimitExceeded, UsageLimits
 from .output import OUTPUT_TOOL, OutputInvalid, OutputSpec, OutputStrategy
@@ -38,9 +39,16 @@ class Agent:
         model: A `Model`, a ``provider:model`` string, or None for the configured default.
         instructions: The system prompt.
         tools: `Tool` objects (or plain functions, wrapped with `llmkit.tools.tool`).
-        limits: Budgets for steps, tool calls, tokens and wall time.
+        output_type: The type of the answer (pydantic model, dataclass, TypedDict, primitive,
+            or a JSON schema dict); `str` means plain text.
+        output_strategy: ``tool`` (a final_result tool), ``native`` (the provider's JSON
+            schema mode) or ``prompted`` (schema in the instructions).
+        output_retries: How often an invalid output may be sent back for another try.
+        handoffs: Agents this one may hand the conversation to (``transfer_to_NAME`` tools).
+        limits: Budgets for steps, tool calls, tokens and wall time; they span hand-offs.
         settings: Model settings sent with every request.
         name: A name for logs, delegation and events.
+        description: What the agent does, shown to models that delegate to it.
     """
 
     def __init__(
@@ -52,9 +60,11 @@ class Agent:
         output_type: Any = str,
         output_strategy: OutputStrategy = "tool",
         output_retries: int = 2,
+        handoffs: Iterable[Agent] = (),
         limits: UsageLimits | None = None,
         settings: ModelSettings | None = None,
         name: str = "agent",
+        description: str = "",
     ) -> None:
         self._model = model if isinstance(model, Model) else None
         self._model_name = None if isinstance(model, Model) else model
@@ -67,11 +77,17 @@ class Agent:
         self.limits = limits or UsageLimits()
         self.settings = settings
         self.name = name
+        self.description = description
+        self.handoffs = {handoff_tool_name(a): a for a in handoffs}
+        clash = set(self.handoffs) & set(self.tools)
+        if clash:
+            raise ConfigError(f"tool names {sorted(clash)} clash with hand-off tools")
         # What each request carries is computed once here, not per run.
         self._output = (
             None if output_type is str else OutputSpec.build(output_type, output_strategy)
         )
         self._definitions = [t.definition for t in self.tools.values()]
+        self._definitions += [handoff_definition(a) for a in self.handoffs.values()]
         self._instructions = instructions
         self._settings = settings
         output = self._output
@@ -132,9 +148,10 @@ class Agent:
         run.start_index = len(history) + (
             1 if self._instructions and not _has_system(history) else 0
         )
-        model = self.model
         limits = self.limits
         while True:
+            agent = run.agent  # changes when the conversation is handed off
+            model = agent.model
             if limits.max_steps is not None and run.steps >= limits.max_steps:
                 raise run.stop("max_steps", f"the run made {run.steps} model requests (max_steps)")
             run.steps += 1
@@ -142,20 +159,20 @@ class Agent:
                 async with _deadline(run.deadline):
                     if stream:
                         async with model.stream(
-                            run.messages, tools=self._definitions, settings=self._settings
+                            run.messages, tools=agent._definitions, settings=agent._settings
                         ) as events:
                             async for event in events:
                                 yield event
                         response: ModelResponse = events.response
                     else:
                         response = await model.request(
-                            run.messages, tools=self._definitions, settings=self._settings
+                            run.messages, tools=agent._definitions, settings=agent._settings
                         )
             except TimeoutError:
                 raise run.stop("max_seconds", f"the run took over {limits.max_seconds} s") from None
             run.record(response)
             calls = response.message.tool_calls
-            output = self._output
+            output = agent._output
             if output is not None and output.strategy == "tool":
                 final = next((c for c in calls if c.name == OUTPUT_TOOL), None)
                 if final is not None:
@@ -185,8 +202,20 @@ class Agent:
                     count=False,  # try_output counted it
                 )
                 continue
+            handoff = next((c for c in calls if c.name in agent.handoffs), None)
+            if handoff is not None:
+                calls = [c for c in calls if c is not handoff]
+                run.pending_results.append(
+                    ToolResultPart(
+                        tool_call_id=handoff.id,
+                        name=handoff.name,
+                        content=f"Transferred to {agent.handoffs[handoff.name].name}.",
+                    )
+                )
             async for tool_event in run.dispatch(calls):
                 yield tool_event
+            if handoff is not None:
+                run.hand_off(agent.handoffs[handoff.name])
 
     def _start(self, input: AgentInput, history: Sequence[Message]) -> list[Message]:
         messages: list[Message] = []
@@ -200,6 +229,10 @@ class Agent:
         else:
             messages.extend(input)
         return messages
+
+    def as_tool(self, *, name: str | None = None, description: str | None = None) -> Tool:
+        """This agent as a tool another agent can call with a question."""
+        return AgentTool(self, name=name, description=description)
 
     def __repr__(self) -> str:
         return f"Agent(name={self.name!r}, tools={sorted(self.tools)})"
@@ -235,6 +268,17 @@ class _Run:
         self.ctx: RunContext[Any] = RunContext(
             deps=deps, run_id=self.run_id, usage=self.usage, messages=messages
         )
+
+    def hand_off(self, target: Agent) -> None:
+        """Continue the same conversation with `target`'s model, instructions and tools."""
+        self.agent = target
+        self.dispatcher.tools = target.tools
+        if self.messages and self.messages[0].role == "system":
+            self.messages.pop(0)
+            self.start_index = max(0, self.start_index - 1)
+        if target._instructions:
+            self.messages.insert(0, Message.system(target._instructions))
+            self.start_index += 1
 
     def stop(self, limit: str, message: str) -> LimitExceeded:
         return LimitExceeded(
