@@ -25,7 +25,9 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .agents.agent import Agent
+    from .agents.approval import Approve, Decision, EditArguments, PausedRun, Reject, ResumeError
     from .agents.limits import LimitExceeded, UsageLimits
+    from .agents.output import OutputStrategy
     from .agents.result import AgentEvent, RunFinished, RunResult, ToolResultEvent
     from .config import DEFAULT_MODEL, Config, ProviderConfig, load_config
     from .http.retry import RetryPolicy
@@ -65,6 +67,7 @@ if TYPE_CHECKING:
         ToolCallStart,
         UsageEvent,
     )
+    from .policy.policy import Policy
     from .providers.provider import Provider
     from .providers.resolve import get_model, parse_model_string
     from .tools.base import Capability, ModelRetry, RunContext, Tool, ToolError
@@ -81,9 +84,12 @@ _LAZY: dict[str, str] = {
     "Agent": "llmkit.agents.agent",
     "AgentEvent": "llmkit.agents.result",
     "AnthropicModel": "llmkit.models.anthropic",
+    "Approve": "llmkit.agents.approval",
     "Capability": "llmkit.tools.base",
     "Config": "llmkit.config",
+    "Decision": "llmkit.agents.approval",
     "DEFAULT_MODEL": "llmkit.config",
+    "EditArguments": "llmkit.agents.approval",
     "FallbackExhausted": "llmkit.models.fallback",
     "FallbackModel": "llmkit.models.fallback",
     "FinishEvent": "llmkit.models.stream",
@@ -104,11 +110,16 @@ _LAZY: dict[str, str] = {
     "ModelSettings": "llmkit.models.request",
     "ModelStream": "llmkit.models.stream",
     "OpenAIChatModel": "llmkit.models.openai",
+    "OutputStrategy": "llmkit.agents.output",
     "parse_model_string": "llmkit.providers.resolve",
     "Part": "llmkit.messages",
+    "PausedRun": "llmkit.agents.approval",
+    "Policy": "llmkit.policy.policy",
     "Provider": "llmkit.providers.provider",
     "ProviderConfig": "llmkit.config",
+    "Reject": "llmkit.agents.approval",
     "ResponseFormat": "llmkit.models.request",
+    "ResumeError": "llmkit.agents.approval",
     "RetryPolicy": "llmkit.http.retry",
     "Role": "llmkit.messages",
     "RunContext": "llmkit.tools.base",
@@ -141,11 +152,14 @@ __all__ = [
     "Agent",
     "AgentEvent",
     "AnthropicModel",
+    "Approve",
     "AuthenticationError",
     "Capability",
     "Config",
     "ConfigError",
     "ContextLengthError",
+    "Decision",
+    "EditArguments",
     "FallbackExhausted",
     "FallbackModel",
     "FinishEvent",
@@ -164,14 +178,19 @@ __all__ = [
     "ModelSettings",
     "ModelStream",
     "OpenAIChatModel",
+    "OutputStrategy",
     "Part",
+    "PausedRun",
+    "Policy",
     "Provider",
     "ProviderConfig",
     "ProviderConnectionError",
     "ProviderError",
     "ProviderTimeout",
     "RateLimitError",
+    "Reject",
     "ResponseFormat",
+    "ResumeError",
     "RetryPolicy",
     "Role",
     "RunContext",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import replace
 from typing import Any
@@ -14,8 +14,10 @@ from ..errors import ConfigError
 from ..messages import Message, ToolCallPart, ToolResultPart, Usage
 from ..models.base import Model
 from ..models.request import ModelResponse, ModelSettings
+from ..policy.policy import Policy
 from ..sync import run_sync
 from ..tools.base import RunContext, Tool
+from .approval import Decision, EditArguments, PausedRun, Reject, ResumeError
 from .delegation import AgentTool, handoff_definition, handoff_tool_name
 from .dispatch import RetriesExhausted, ToolDispatcher, tools_by_name
 from .limits import LimitExceeded, UsageLimits
@@ -45,6 +47,8 @@ class Agent:
             schema mode) or ``prompted`` (schema in the instructions).
         output_retries: How often an invalid output may be sent back for another try.
         handoffs: Agents this one may hand the conversation to (``transfer_to_NAME`` tools).
+        policy: What tools may do: a tool whose capabilities the policy does not grant is
+            refused (deny by default), and capabilities may require approval.
         limits: Budgets for steps, tool calls, tokens and wall time; they span hand-offs.
         settings: Model settings sent with every request.
         name: A name for logs, delegation and events.
@@ -61,6 +65,7 @@ class Agent:
         output_strategy: OutputStrategy = "tool",
         output_retries: int = 2,
         handoffs: Iterable[Agent] = (),
+        policy: Policy | None = None,
         limits: UsageLimits | None = None,
         settings: ModelSettings | None = None,
         name: str = "agent",
@@ -79,6 +84,12 @@ class Agent:
         self.name = name
         self.description = description
         self.handoffs = {handoff_tool_name(a): a for a in handoffs}
+        self.policy = policy or Policy()
+        self._approval_needed = frozenset(
+            name
+            for name, t in self.tools.items()
+            if t.requires_approval or any(self.policy.needs_approval(c) for c in t.capabilities)
+        )
         clash = set(self.handoffs) & set(self.tools)
         if clash:
             raise ConfigError(f"tool names {sorted(clash)} clash with hand-off tools")
@@ -141,16 +152,64 @@ class Agent:
         """Run while yielding the model's stream events, tool results and `RunFinished`."""
         return self._iterate(input, history, deps, stream=True)
 
+    async def resume(
+        self, paused: PausedRun, decisions: Mapping[str, Decision], *, deps: Any = None
+    ) -> RunResult[Any]:
+        """Continue a paused run with a decision for each pending call (keyed by call id)."""
+        agent = self._find(paused.agent)
+        run = _Run.resumed(agent, paused, decisions, deps)
+        result: RunResult[Any] | None = None
+        async for event in self._iterate("", (), deps, stream=False, resume=run):
+            if isinstance(event, RunFinished):
+                result = event.result
+        assert result is not None
+        return result
+
+    def resume_sync(
+        self, paused: PausedRun, decisions: Mapping[str, Decision], *, deps: Any = None
+    ) -> RunResult[Any]:
+        """`resume` from synchronous code."""
+        return run_sync(self.resume(paused, decisions, deps=deps))
+
+    def _find(self, name: str) -> Agent:
+        # A run may have paused in an agent it was handed to.
+        seen: set[int] = set()
+        todo: list[Agent] = [self]
+        while todo:
+            agent = todo.pop()
+            if agent.name == name:
+                return agent
+            seen.add(id(agent))
+            todo.extend(a for a in agent.handoffs.values() if id(a) not in seen)
+        raise ResumeError(f"the run paused in agent {name!r}, which {self.name!r} cannot reach")
+
     async def _iterate(
-        self, input: AgentInput, history: Sequence[Message], deps: Any, *, stream: bool
+        self,
+        input: AgentInput,
+        history: Sequence[Message],
+        deps: Any,
+        *,
+        stream: bool,
+        resume: _Run | None = None,
     ) -> AsyncIterator[AgentEvent]:
-        run = _Run(self, self._start(input, history), deps)
-        run.start_index = len(history) + (
-            1 if self._instructions and not _has_system(history) else 0
-        )
+        if resume is None:
+            run = _Run(self, self._start(input, history), deps)
+            run.start_index = len(history) + (
+                1 if self._instructions and not _has_system(history) else 0
+            )
+            replay: Message | None = None
+        else:
+            run, replay = resume, resume.messages[-1]
         limits = self.limits
         while True:
             agent = run.agent  # changes when the conversation is handed off
+            if replay is not None:  # resuming: decide on the reply the run paused at
+                message, replay = replay, None
+                async for event in self._act(run, agent, message):
+                    yield event
+                if run.finished:
+                    return
+                continue
             model = agent.model
             if limits.max_steps is not None and run.steps >= limits.max_steps:
                 raise run.stop("max_steps", f"the run made {run.steps} model requests (max_steps)")
@@ -171,51 +230,63 @@ class Agent:
             except TimeoutError:
                 raise run.stop("max_seconds", f"the run took over {limits.max_seconds} s") from None
             run.record(response)
-            calls = response.message.tool_calls
-            output = agent._output
-            if output is not None and output.strategy == "tool":
-                final = next((c for c in calls if c.name == OUTPUT_TOOL), None)
-                if final is not None:
-                    outcome = run.try_output(_final_output, output, final)
-                    if outcome is not _INVALID:
-                        run.close_calls(calls, final)
-                        yield RunFinished(result=run.result(outcome))
-                        return
-                    calls = [c for c in calls if c is not final]
-                    run.pending_results.append(run.invalid_output_result(final))
-                elif not calls:
-                    run.retry_output(
-                        f"Give your answer by calling the {OUTPUT_TOOL} tool.", count=True
-                    )
-                    continue
-            elif not calls:
-                if output is None:
-                    yield RunFinished(result=run.result(response.text))
-                    return
-                outcome = run.try_output(output.from_text, response.text)
+            async for event in self._act(run, agent, response.message):
+                yield event
+            if run.finished:
+                return
+
+    async def _act(self, run: _Run, agent: Agent, message: Message) -> AsyncIterator[AgentEvent]:
+        """Do what a reply asks: finish, retry the output, hand off, pause, or run tools."""
+        calls = message.tool_calls
+        output = agent._output
+        if output is not None and output.strategy == "tool":
+            final = next((c for c in calls if c.name == OUTPUT_TOOL), None)
+            if final is not None:
+                outcome = run.try_output(_final_output, output, final)
                 if outcome is not _INVALID:
-                    yield RunFinished(result=run.result(outcome))
+                    run.close_calls(calls, final)
+                    yield run.finish(outcome)
                     return
-                run.retry_output(
-                    f"Your answer is not valid:\n{run.last_output_error}\nAnswer again with JSON "
-                    "that matches the schema.",
-                    count=False,  # try_output counted it
+                calls = [c for c in calls if c is not final]
+                run.pending_results.append(run.invalid_output_result(final))
+            elif not calls:
+                run.retry_output(f"Give your answer by calling the {OUTPUT_TOOL} tool.", count=True)
+                return
+        elif not calls:
+            if output is None:
+                yield run.finish(message.text)
+                return
+            outcome = run.try_output(output.from_text, message.text)
+            if outcome is not _INVALID:
+                yield run.finish(outcome)
+                return
+            run.retry_output(
+                f"Your answer is not valid:\n{run.last_output_error}\nAnswer again with JSON "
+                "that matches the schema.",
+                count=False,  # try_output counted it
+            )
+            return
+        pending = [
+            c for c in calls if c.name in agent._approval_needed and c.id not in run.decisions
+        ]
+        if pending:
+            run.pending_results = []  # recomputed from the same reply on resume
+            yield run.pause(pending)
+            return
+        handoff = next((c for c in calls if c.name in agent.handoffs), None)
+        if handoff is not None:
+            calls = [c for c in calls if c is not handoff]
+            run.pending_results.append(
+                ToolResultPart(
+                    tool_call_id=handoff.id,
+                    name=handoff.name,
+                    content=f"Transferred to {agent.handoffs[handoff.name].name}.",
                 )
-                continue
-            handoff = next((c for c in calls if c.name in agent.handoffs), None)
-            if handoff is not None:
-                calls = [c for c in calls if c is not handoff]
-                run.pending_results.append(
-                    ToolResultPart(
-                        tool_call_id=handoff.id,
-                        name=handoff.name,
-                        content=f"Transferred to {agent.handoffs[handoff.name].name}.",
-                    )
-                )
-            async for tool_event in run.dispatch(calls):
-                yield tool_event
-            if handoff is not None:
-                run.hand_off(agent.handoffs[handoff.name])
+            )
+        async for tool_event in run.dispatch(calls):
+            yield tool_event
+        if handoff is not None:
+            run.hand_off(agent.handoffs[handoff.name])
 
     def _start(self, input: AgentInput, history: Sequence[Message]) -> list[Message]:
         messages: list[Message] = []
@@ -261,10 +332,14 @@ class _Run:
         self.output_failures = 0
         self.last_output_error = ""
         self.pending_results: list[ToolResultPart] = []
+        self.decisions: dict[str, Decision] = {}
+        self.finished = False
         self.deadline = (
             None if limits.max_seconds is None else time.monotonic() + limits.max_seconds
         )
-        self.dispatcher = ToolDispatcher(agent.tools, max_tool_calls=limits.max_tool_calls)
+        self.dispatcher = ToolDispatcher(
+            agent.tools, max_tool_calls=limits.max_tool_calls, policy=agent.policy
+        )
         self.ctx: RunContext[Any] = RunContext(
             deps=deps, run_id=self.run_id, usage=self.usage, messages=messages
         )
@@ -303,6 +378,49 @@ class _Run:
             run_id=self.run_id,
             new_message_index=self.start_index,
         )
+
+    def finish(self, output: Any) -> RunFinished:
+        self.finished = True
+        return RunFinished(result=self.result(output))
+
+    def pause(self, pending: list[ToolCallPart]) -> RunFinished:
+        """End this leg of the run waiting for decisions on `pending`."""
+        self.finished = True
+        result = self.result(None)
+        result.paused = PausedRun(
+            run_id=self.run_id,
+            agent=self.agent.name,
+            messages=self.messages,
+            usage=self.usage,
+            pending=pending,
+            steps=self.steps,
+            tool_calls_made=self.dispatcher.calls_made,
+            start_index=self.start_index,
+        )
+        return RunFinished(result=result)
+
+    @classmethod
+    def resumed(
+        cls, agent: Agent, paused: PausedRun, decisions: Mapping[str, Decision], deps: Any
+    ) -> _Run:
+        """The state of a paused run, with the decisions on its pending calls."""
+        pending = {c.id for c in paused.pending}
+        missing = pending - set(decisions)
+        unknown = set(decisions) - pending
+        if missing or unknown:
+            raise ResumeError(
+                f"decisions must cover exactly the pending calls {sorted(pending)}; "
+                f"missing {sorted(missing)}, unknown {sorted(unknown)}"
+            )
+        run = cls(agent, paused.messages, deps)
+        run.run_id = paused.run_id
+        run.ctx.run_id = paused.run_id
+        run.usage = run.ctx.usage = paused.usage
+        run.steps = paused.steps
+        run.start_index = paused.start_index
+        run.dispatcher.calls_made = paused.tool_calls_made
+        run.decisions = dict(decisions)
+        return run
 
     def try_output(self, validate: Callable[..., Any], *args: Any) -> Any:
         """The validated output, or `_INVALID` after counting the failure against the budget."""
@@ -344,11 +462,43 @@ class _Run:
             )
         )
 
+    def _apply_decisions(
+        self, calls: Sequence[ToolCallPart]
+    ) -> tuple[list[ToolCallPart], list[ToolResultPart]]:
+        """Calls to run (edited ones with their new arguments) and results of rejected ones."""
+        to_run: list[ToolCallPart] = []
+        refused: list[ToolResultPart] = []
+        for call in calls:
+            decision = self.decisions.pop(call.id, None)
+            if isinstance(decision, Reject):
+                refused.append(
+                    ToolResultPart(
+                        tool_call_id=call.id,
+                        name=call.name,
+                        content=f"Not run: {decision.reason}",
+                        is_error=True,
+                    )
+                )
+            elif isinstance(decision, EditArguments):
+                # The history shows what actually ran, so the model is not misled.
+                call.arguments, call.raw_arguments, call.invalid_reason = (
+                    dict(decision.arguments),
+                    None,
+                    None,
+                )
+                to_run.append(call)
+            else:
+                to_run.append(call)
+        return to_run, refused
+
     async def dispatch(self, calls: Sequence[ToolCallPart]) -> AsyncIterator[AgentEvent]:
         """Run the calls within the budgets; append and yield their results."""
         limits, dispatcher = self.agent.limits, self.dispatcher
         results = self.pending_results
         self.pending_results = []
+        if self.decisions:
+            calls, refused = self._apply_decisions(calls)
+            results = [*results, *refused]
         if calls:
             if dispatcher.would_exceed(len(calls)):
                 raise self.stop(

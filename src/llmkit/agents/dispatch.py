@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..messages import ToolCallPart, ToolResultPart
+from ..policy.errors import CapabilityDenied
+from ..policy.policy import Policy
 from ..tools.base import ModelRetry, RunContext, Tool, ToolError
 from ..tools.results import serialize_result
 
@@ -33,11 +35,14 @@ class RetriesExhausted(Exception):
 class ToolDispatcher:
     """Runs tool calls for one run; holds that run's failure counts and call count."""
 
-    __slots__ = ("_failures", "calls_made", "max_tool_calls", "tools")
+    __slots__ = ("_failures", "calls_made", "max_tool_calls", "policy", "tools")
 
-    def __init__(self, tools: dict[str, Tool], *, max_tool_calls: int | None) -> None:
+    def __init__(
+        self, tools: dict[str, Tool], *, max_tool_calls: int | None, policy: Policy
+    ) -> None:
         self.tools = tools
         self.max_tool_calls = max_tool_calls
+        self.policy = policy
         self.calls_made = 0
         self._failures: dict[str, int] = {}
 
@@ -61,6 +66,11 @@ class ToolDispatcher:
             return self._failed(call, "", f"unknown tool {call.name!r}; available tools: {known}")
         if call.arguments is None:
             return self._failed(call, tool, f"invalid arguments: {call.invalid_reason}")
+        if tool.capabilities:
+            try:
+                self.policy.check_capabilities(tool.capabilities)
+            except CapabilityDenied as exc:
+                return self._failed(call, tool, f"not allowed: {exc}")
         tool_ctx = RunContext(
             deps=ctx.deps,
             run_id=ctx.run_id,

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from ..messages import Message, ToolCallPart, ToolResultPart, Usage
 from ..models.stream import StreamEvent
+
+if TYPE_CHECKING:
+    from .approval import PausedRun
 
 __all__ = ["AgentEvent", "RunFinished", "RunResult", "ToolResultEvent"]
 
@@ -15,13 +18,18 @@ OutputT = TypeVar("OutputT")
 
 @dataclass(slots=True, kw_only=True)
 class RunResult(Generic[OutputT]):
-    """A finished run: its output, every message, the usage and the run id."""
+    """A finished run: its output, every message, the usage and the run id.
+
+    A run that stopped for approvals has `paused` set (and no output yet): decide on
+    ``paused.pending`` and call `Agent.resume`.
+    """
 
     output: OutputT
     messages: list[Message]
     usage: Usage
     run_id: str
     new_message_index: int = 0
+    paused: PausedRun | None = None
 
     def new_messages(self) -> list[Message]:
         """The messages this run added (not the history it started from)."""
