@@ -251,17 +251,19 @@ def test_run_openai_script_serves_in_another_process() -> None:
 def test_stop_drops_open_and_stalled_connections() -> None:
     reply = StreamReply(events=[sse({"n": 1}), Pause(30), sse({"n": 2})])
     server = LoopbackServer(lambda request: reply).start()
-    with (
-        socket.create_connection(("127.0.0.1", server.port), timeout=5) as idle,
-        socket.create_connection(("127.0.0.1", server.port), timeout=5) as stalled,
-    ):
-        stalled.sendall(b"GET /s HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert b'{"n":1}' in stalled.recv(65536)
-        assert server.open_connections == 2
-        server.stop()
-        assert server.open_connections == 0
-        assert idle.recv(10) == b""
-    server.stop()  # idempotent
+    try:
+        with (
+            socket.create_connection(("127.0.0.1", server.port), timeout=5) as idle,
+            socket.create_connection(("127.0.0.1", server.port), timeout=5) as stalled,
+        ):
+            stalled.sendall(b"GET /s HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert b'{"n":1}' in stalled.recv(65536)
+            assert server.wait_for_open_connections(2)
+            server.stop()
+            assert server.open_connections == 0
+            assert idle.recv(10) == b""
+    finally:
+        server.stop()  # idempotent
 
 
 def test_builders_split_tool_arguments_the_real_way() -> None:

@@ -1,0 +1,266 @@
+"""`ConversationStore`: conversations persisted in one SQLite file.
+
+All SQLite work runs on one dedicated worker thread that owns the store's connection:
+calls queue up in order (so appends from many tasks land in the order they were made)
+and the event loop never blocks on disk. Every write is one transaction, so a crash or a
+bad item leaves either the whole batch or none of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+from ..errors import ConfigError
+from ..messages import Message
+from .errors import ConcurrentModificationError, InvalidMessagesError, StorageError
+from .records import ConversationInfo, StoredMessage, decode_message
+from .schema import Synchronous, configure, migrate
+from .writes import check_batch, check_id, insert, touch, transaction
+
+__all__ = ["ConversationStore"]
+
+T = TypeVar("T")
+
+
+class ConversationStore:
+    """Conversations and their messages in one SQLite file (WAL mode).
+
+    The file is opened on first use. Several stores (or processes) may share a file:
+    SQLite's locks serialise their writes, waiting up to `busy_timeout` seconds. Call
+    `close` (or use ``async with``) when done. A cancelled call still runs to its end on
+    the worker thread, so a write is never left half-done.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        synchronous: Synchronous = "NORMAL",
+        busy_timeout: float = 5.0,
+    ) -> None:
+        if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+            raise ConfigError(
+                f"synchronous must be OFF, NORMAL, FULL or EXTRA, got {synchronous!r}"
+            )
+        self.path = Path(path)
+        self.synchronous: Synchronous = synchronous
+        self.busy_timeout = busy_timeout
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmkit-memory")
+        self._conn: sqlite3.Connection | None = None
+        self._closed = False
+
+    async def __aenter__(self) -> ConversationStore:
+        await self._run(lambda conn: None)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def append(
+        self,
+        conversation_id: str,
+        messages: Sequence[Message],
+        *,
+        token_counts: Sequence[int | None] | None = None,
+    ) -> list[int]:
+        """Append messages in one transaction; return their sequence numbers.
+
+        `token_counts` (one per message, None where unknown) records what each message
+        costs, for example the provider's reported output tokens for an assistant reply.
+        """
+        check_id(conversation_id)
+        items, counts = check_batch(conversation_id, messages, token_counts)
+
+        def write(conn: sqlite3.Connection) -> list[int]:
+            now = time.time()
+            with transaction(conn):
+                touch(conn, conversation_id, now)
+                first = conn.execute(
+                    "SELECT COALESCE(MAX(seq), -1) + 1 FROM messages WHERE conversation_id = ?",
+                    (conversation_id,),
+                ).fetchone()[0]
+                return insert(conn, conversation_id, items, counts, first=first, now=now)
+
+        return await self._run(write)
+
+    async def load(self, conversation_id: str) -> list[Message]:
+        """All messages of a conversation in order; an unknown conversation has none."""
+        return [record.message for record in await self.load_records(conversation_id)]
+
+    async def load_records(self, conversation_id: str) -> list[StoredMessage]:
+        """All messages of a conversation with their sequence numbers and token counts.
+
+        Raises `CorruptedRecordError` naming the first row that cannot be read.
+        """
+        check_id(conversation_id)
+
+        def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            return conn.execute(
+                "SELECT seq, message, token_count, created FROM messages"
+                " WHERE conversation_id = ? ORDER BY seq",
+                (conversation_id,),
+            ).fetchall()
+
+        # Rows decode here, off the worker, so a long read does not hold up writers.
+        return [
+            decode_message(raw, count, created, conversation_id=conversation_id, sequence=seq)
+            for seq, raw, count, created in await self._run(read)
+        ]
+
+    async def count(self, conversation_id: str) -> int:
+        """How many messages a conversation holds."""
+        check_id(conversation_id)
+
+        def read(conn: sqlite3.Connection) -> int:
+            sql = "SELECT COUNT(*) FROM messages WHERE conversation_id = ?"
+            return int(conn.execute(sql, (conversation_id,)).fetchone()[0])
+
+        return await self._run(read)
+
+    async def list_conversations(self) -> list[ConversationInfo]:
+        """Every conversation, most recently updated first."""
+
+        def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            return conn.execute(
+                "SELECT c.id, c.created, c.updated, c.metadata,"
+                " (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id)"
+                " FROM conversations c ORDER BY c.updated DESC, c.id"
+            ).fetchall()
+
+        infos = []
+        for cid, created, updated, metadata, n in await self._run(read):
+            try:
+                meta = json.loads(metadata)
+            except (TypeError, ValueError) as exc:
+                raise StorageError(
+                    f"conversation {cid!r} has corrupted metadata: {exc}", conversation_id=cid
+                ) from exc
+            infos.append(
+                ConversationInfo(
+                    id=cid, created=created, updated=updated, message_count=n, metadata=meta
+                )
+            )
+        return infos
+
+    async def set_metadata(self, conversation_id: str, metadata: Mapping[str, Any]) -> None:
+        """Replace a conversation's metadata (a JSON object), creating it if new."""
+        check_id(conversation_id)
+        try:
+            encoded = json.dumps(dict(metadata), ensure_ascii=False)
+        except (TypeError, ValueError) as exc:
+            raise InvalidMessagesError(
+                f"metadata of conversation {conversation_id!r} is not JSON: {exc}",
+                conversation_id=conversation_id,
+            ) from exc
+
+        def write(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                touch(conn, conversation_id, time.time())
+                conn.execute(
+                    "UPDATE conversations SET metadata = ? WHERE id = ?",
+                    (encoded, conversation_id),
+                )
+
+        await self._run(write)
+
+    async def delete(self, conversation_id: str) -> bool:
+        """Delete a conversation and its messages; return whether it existed."""
+        check_id(conversation_id)
+
+        def write(conn: sqlite3.Connection) -> bool:
+            with transaction(conn):
+                # The foreign key cascades to the messages.
+                cur = conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+                return cur.rowcount > 0
+
+        return await self._run(write)
+
+    async def replace(
+        self,
+        conversation_id: str,
+        messages: Sequence[Message],
+        *,
+        token_counts: Sequence[int | None] | None = None,
+        expected_count: int | None = None,
+    ) -> None:
+        """Replace all messages of a conversation at once (after summarising, say).
+
+        With `expected_count`, the replacement happens only if the conversation still holds
+        that many messages; otherwise `ConcurrentModificationError` is raised and nothing
+        changes, so messages appended meanwhile are never lost.
+        """
+        check_id(conversation_id)
+        items, counts = check_batch(conversation_id, messages, token_counts)
+
+        def write(conn: sqlite3.Connection) -> None:
+            now = time.time()
+            with transaction(conn):
+                if expected_count is not None:
+                    found = conn.execute(
+                        "SELECT COUNT(*) FROM messages WHERE conversation_id = ?",
+                        (conversation_id,),
+                    ).fetchone()[0]
+                    if found != expected_count:
+                        raise ConcurrentModificationError(
+                            f"conversation {conversation_id!r} holds {found} messages, "
+                            f"expected {expected_count}: it changed since it was read",
+                            conversation_id=conversation_id,
+                        )
+                touch(conn, conversation_id, now)
+                conn.execute("DELETE FROM messages WHERE conversation_id = ?", (conversation_id,))
+                insert(conn, conversation_id, items, counts, first=0, now=now)
+
+        await self._run(write)
+
+    async def close(self) -> None:
+        """Close the connection and stop the worker thread; later calls raise."""
+        if self._closed:
+            return
+        self._closed = True
+
+        def shut(conn: sqlite3.Connection | None) -> None:
+            if conn is not None:
+                conn.close()
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, shut, self._conn)
+        self._conn = None
+        self._executor.shutdown(wait=True)
+
+    async def _run(self, job: Callable[[sqlite3.Connection], T]) -> T:
+        if self._closed:
+            raise StorageError(f"the conversation store at {self.path} is closed")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._call, job)
+
+    def _call(self, job: Callable[[sqlite3.Connection], T]) -> T:
+        # Runs on the worker thread, which alone touches the connection.
+        try:
+            if self._conn is None:
+                self._conn = self._open()
+            return job(self._conn)
+        except sqlite3.Error as exc:
+            raise StorageError(f"SQLite failed on {self.path}: {exc}") from exc
+
+    def _open(self) -> sqlite3.Connection:
+        # Autocommit mode: transactions are begun and ended explicitly by `_transaction`.
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            configure(conn, synchronous=self.synchronous, busy_timeout=self.busy_timeout)
+            migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
