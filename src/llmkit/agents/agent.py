@@ -8,7 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from ..messages import Message, ToolCallPart, ToolResultPart, Usage
@@ -23,6 +23,9 @@ from .dispatch import RetriesExhausted, ToolDispatcher, tools_by_name
 from .limits import LimitExceeded, UsageLimits
 from .output import OUTPUT_TOOL, OutputInvalid, OutputSpec, OutputStrategy
 from .result import AgentEvent, RunFinished, RunResult, ToolResultEvent
+
+if TYPE_CHECKING:
+    from ..memory.conversation import Conversation
 
 __all__ = ["Agent"]
 
@@ -128,23 +131,35 @@ class Agent:
         *,
         history: Sequence[Message] = (),
         deps: Any = None,
+        conversation: Conversation | None = None,
     ) -> RunResult[Any]:
         """Run to a final answer and return it with every message and the usage.
 
-        The output is the reply text, or a validated `output_type` value.
+        The output is the reply text, or a validated `output_type` value. With a
+        `conversation`, its (windowed) history comes first and the run's new messages are
+        stored once the run has finished — never a run that failed or paused half-way.
         """
+        if conversation is not None:
+            history = [*await conversation.history(), *history]
         result: RunResult[Any] | None = None
         async for event in self._iterate(input, history, deps, stream=False):
             if isinstance(event, RunFinished):
                 result = event.result
         assert result is not None  # _iterate always ends with RunFinished or raises
+        if conversation is not None and result.paused is None:
+            await conversation.add(*result.new_messages())
         return result
 
     def run_sync(
-        self, input: AgentInput, *, history: Sequence[Message] = (), deps: Any = None
+        self,
+        input: AgentInput,
+        *,
+        history: Sequence[Message] = (),
+        deps: Any = None,
+        conversation: Conversation | None = None,
     ) -> RunResult[Any]:
         """`run` from synchronous code (also inside a running event loop)."""
-        return run_sync(self.run(input, history=history, deps=deps))
+        return run_sync(self.run(input, history=history, deps=deps, conversation=conversation))
 
     def run_stream(
         self, input: AgentInput, *, history: Sequence[Message] = (), deps: Any = None

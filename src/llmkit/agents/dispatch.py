@@ -78,6 +78,7 @@ class ToolDispatcher:
             messages=ctx.messages,
             tool_call_id=call.id,
             retry=self._failures.get(call.name, 0),
+            policy=self.policy,
         )
         try:
             if tool.timeout is None:

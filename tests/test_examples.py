@@ -1,0 +1,55 @@
+"""The examples in examples/ run, as separate processes, and say what they promise."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from llmkit.agents import Agent, LimitExceeded
+from llmkit.memory import Conversation, ConversationStore
+from llmkit.testing import ScriptedModel, ToolCall
+from tests.conftest import REPO
+
+
+def run_example(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, str(REPO / "examples" / args[0]), *args[1:]],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_conversation_resumes_from_sqlite_across_processes(tmp_path: Path) -> None:
+    db = str(tmp_path / "chat.db")
+    assert run_example("conversation.py", db, "What is my name?") == "I don't know your name."
+    assert run_example("conversation.py", db, "My name is Ada.") == "Nice to meet you."
+    assert run_example("conversation.py", db, "What is my name?") == "Your name is Ada."
+
+
+async def test_failed_runs_store_nothing(tmp_path: Path) -> None:
+    async with ConversationStore(tmp_path / "c.db") as store:
+        conversation = Conversation(store, "c1")
+        broken = Agent(ScriptedModel([ToolCall(name="missing")] * 5))
+        with pytest.raises(LimitExceeded):
+            await broken.run("hi", conversation=conversation)
+        assert await conversation.messages() == []
+        await Agent(ScriptedModel(["hello"])).run("hi", conversation=conversation)
+        assert [m.text for m in await conversation.messages()] == ["hi", "hello"]
+
+
+def test_tool_agent_example() -> None:
+    assert run_example("agent_tools.py") == "2 + 3 = 5, and 5 x 7 = 35."
+
+
+@pytest.mark.slow
+def test_tool_agent_example_with_the_local_model() -> None:
+    out = run_example("agent_tools.py", "local:smollm2")
+    # SmolLM2 is weak: it answers, or keeps calling tools until the step limit stops it.
+    assert out and "after 0 tool results" not in out
+    assert not out.startswith("stopped by") or out.startswith("stopped by max_steps")
