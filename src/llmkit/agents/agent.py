@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
@@ -315,6 +316,19 @@ class Agent:
         else:
             messages.extend(input)
         return messages
+
+    @classmethod
+    def from_file(
+        cls, path: str | Path, *, tools: Iterable[Tool] = (), model: Model | str | None = None
+    ) -> Agent:
+        """An agent declared in YAML or JSON (see `llmkit.agents.definition`).
+
+        Tools are named in the file and looked up among the built-in tools and `tools`;
+        `model` overrides the file's model.
+        """
+        from .definition import agent_from_file
+
+        return agent_from_file(path, tools=tools, model=model)
 
     def as_tool(self, *, name: str | None = None, description: str | None = None) -> Tool:
         """This agent as a tool another agent can call with a question."""

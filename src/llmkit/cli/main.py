@@ -50,6 +50,41 @@ def build_parser() -> argparse.ArgumentParser:
         description="List providers, whether their keys are set, and the default model.",
     )
     models.add_argument("--json", action="store_true", help="print JSON")
+
+    agent = commands.add_parser("agent", help="run agents declared in YAML or JSON files")
+    agent_commands = agent.add_subparsers(dest="agent_command", metavar="ACTION", required=True)
+    agent_run = agent_commands.add_parser(
+        "run", help="run an agent file on one input", description="Run an agent file."
+    )
+    agent_run.add_argument("file", help="the agent definition (.yaml, .yml or .json)")
+    agent_run.add_argument("input", help="the user's message ('-' reads stdin)")
+    agent_run.add_argument("-m", "--model", help="override the file's model")
+    agent_run.add_argument("--stream", action="store_true", help="print text as it arrives")
+    agent_run.add_argument("--json", action="store_true", help="print output, usage and run id")
+
+    tools = commands.add_parser("tools", help="list or call the built-in tools")
+    tool_commands = tools.add_subparsers(dest="tools_command", metavar="ACTION", required=True)
+    tools_list = tool_commands.add_parser("list", help="list the built-in tools")
+    tools_list.add_argument("--json", action="store_true", help="print names and schemas")
+    tools_call = tool_commands.add_parser(
+        "call",
+        help="call a built-in tool with JSON arguments",
+        description="Call a tool. Nothing is granted unless a flag grants it.",
+    )
+    tools_call.add_argument("name", help="the tool's name")
+    tools_call.add_argument("arguments", nargs="?", default="{}", help="a JSON object")
+    tools_call.add_argument("--workspace", metavar="DIR", help="grant file reading in DIR")
+    tools_call.add_argument("--write", action="store_true", help="also grant writing there")
+    tools_call.add_argument(
+        "--allow-host", action="append", default=[], metavar="HOST", help="grant HTTP to HOST"
+    )
+    tools_call.add_argument(
+        "--allow-program",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="grant running the program NAME",
+    )
     return parser
 
 
@@ -72,6 +107,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .chat import run_chat
 
             return asyncio.run(run_chat(args))
+        if args.command == "agent":
+            from .agent import run_agent
+
+            return asyncio.run(run_agent(args))
+        if args.command == "tools":
+            from .tools import run_tools
+
+            return asyncio.run(run_tools(args))
         from .models import run_models
 
         return run_models(args)

@@ -5,11 +5,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from ..errors import LLMKitError
 from ..messages import Message, Usage
 from ..models.request import ToolDefinition
+
+if TYPE_CHECKING:
+    from ..policy.policy import Policy
 
 __all__ = [
     "Capability",
@@ -39,7 +42,8 @@ class ModelRetry(ToolError):
 
 @dataclass(slots=True, kw_only=True)
 class RunContext(Generic[DepsT]):
-    """The run as a tool sees it: dependencies, usage so far, the messages, the run id."""
+    """The run as a tool sees it: dependencies, usage so far, the messages, the run id,
+    and the policy whose workspace, network and process rules the built-in tools obey."""
 
     deps: DepsT
     run_id: str
@@ -47,6 +51,7 @@ class RunContext(Generic[DepsT]):
     messages: list[Message] = field(default_factory=list)
     tool_call_id: str | None = None
     retry: int = 0
+    policy: Policy | None = None
 
 
 class Tool(ABC):
