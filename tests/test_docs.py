@@ -86,14 +86,14 @@ def _shell_params() -> list[object]:
 
 
 @pytest.mark.parametrize(("where", "command"), _shell_params())
-def test_shell_examples_run(where: str, command: str, env: dict[str, str], tmp_path: Path) -> None:
+def test_shell_examples_run(where: str, command: str, env: dict[str, str]) -> None:
     args = shlex.split(command)[1:]
-    done = subprocess.run(
+    done = subprocess.run(  # from the repository root, as the docs' paths assume
         [sys.executable, "-m", "llmkit", *args],
         capture_output=True,
         text=True,
         env=env,
-        cwd=tmp_path,
+        cwd=REPO,
         timeout=300,
         stdin=subprocess.DEVNULL,
     )

@@ -350,6 +350,24 @@ def _final_output(output: OutputSpec, call: ToolCallPart) -> Any:
 class _Run:
     """One run's state: messages, usage, budgets spent, and what the loop does with them."""
 
+    # Thousands of runs may be in flight at once: keep each one's state small.
+    __slots__ = (
+        "agent",
+        "ctx",
+        "deadline",
+        "decisions",
+        "dispatcher",
+        "finished",
+        "last_output_error",
+        "messages",
+        "output_failures",
+        "pending_results",
+        "run_id",
+        "start_index",
+        "steps",
+        "usage",
+    )
+
     def __init__(self, agent: Agent, messages: list[Message], deps: Any) -> None:
         limits = agent.limits
         self.agent = agent
