@@ -47,6 +47,7 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/import_time.py
 	$(BIN)/python bench/http_overhead.py
 	$(BIN)/python bench/local_tokens.py
+	$(BIN)/python bench/agent_overhead.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
