@@ -213,5 +213,25 @@ async def test_through_the_tool_interface() -> None:
     assert [item["title"] for item in feed["items"]] == ["Atom <b>Powered</b> Robots"]
     with pytest.raises(ModelRetry, match="malformed XML"):
         await feed_processor.call(ctx, {"source": "<feed"})
-    assert feed_processor.capabilities == frozenset()
-    assert "URL" in feed_processor.definition.parameters["properties"]["source"]["description"]
+    assert feed_processor.capabilities == frozenset()  # asked of the policy only for a URL
+    assert "net" in feed_processor.definition.parameters["properties"]["url"]["description"]
+
+
+async def test_feed_from_a_url_goes_through_the_network_policy() -> None:
+    from llmkit.policy import NetworkPolicy, Policy, PolicyError
+    from tests.servers import LoopbackServer, RawReply
+
+    with LoopbackServer(
+        lambda request: RawReply(200, ATOM.encode(), content_type="application/atom+xml")
+    ) as server:
+        url = f"{server.url}/feed.xml"
+        with pytest.raises(PolicyError, match="net"):
+            await feed_processor.call(RunContext(deps=None, run_id="t"), {"url": url})
+        assert server.requests == []
+        allowed = Policy(network=NetworkPolicy(["127.0.0.1"]))
+        feed = await feed_processor.call(
+            RunContext(deps=None, run_id="t", policy=allowed), {"url": url, "max_items": 1}
+        )
+        assert feed["items"][0]["title"] == "Atom <b>Powered</b> Robots"
+    with pytest.raises(ModelRetry, match="either"):
+        await feed_processor.call(RunContext(deps=None, run_id="t"), {})
