@@ -45,12 +45,10 @@ class AgentTool(Tool):
         question = arguments.get("input")
         if not isinstance(question, str) or not question.strip():
             raise ModelRetry("'input' must be a non-empty string: the question for the agent")
+        from .run_state import add_usage
+
         result = await self.agent.run(question, deps=ctx.deps)
-        usage = ctx.usage
-        usage.input_tokens += result.usage.input_tokens
-        usage.output_tokens += result.usage.output_tokens
-        usage.cache_read_tokens += result.usage.cache_read_tokens
-        usage.requests += result.usage.requests
+        add_usage(ctx.usage, result.usage)
         return serialize_result(result.output)
 
 
