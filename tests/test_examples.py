@@ -53,3 +53,13 @@ def test_tool_agent_example_with_the_local_model() -> None:
     # SmolLM2 is weak: it answers, or keeps calling tools until the step limit stops it.
     assert out and "after 0 tool results" not in out
     assert not out.startswith("stopped by") or out.startswith("stopped by max_steps")
+
+
+def test_structured_output_example() -> None:
+    assert run_example("structured_output.py") == "Capital(country='France', city='Paris')"
+
+
+@pytest.mark.slow
+def test_structured_output_example_with_the_local_model() -> None:
+    out = run_example("structured_output.py", "local:smollm2")
+    assert out.startswith("Capital(country=")  # the grammar guarantees the shape
