@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 
-# WARNING: keep the test output free of per-request access logs.
+# Log level WARNING keeps per-request logs (uvicorn access lines) out of the test output.
 server = MCPServer("llmkit-test", log_level="WARNING")
 
 
@@ -29,8 +31,14 @@ def echo(text: str) -> str:
 
 @server.tool()
 def fail(message: str) -> str:
-    """Always fail with `message`."""
-    raise ValueError(message)
+    """Always fail with `message` (a `ToolError`: the SDK passes its message on)."""
+    raise ToolError(message)
+
+
+@server.tool()
+def pid() -> int:
+    """This server's process id (to check that closing stopped it)."""
+    return os.getpid()
 
 
 @server.tool()
