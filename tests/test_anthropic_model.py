@@ -30,7 +30,7 @@ from llmkit import (
     ToolResultPart,
     UsageEvent,
 )
-from tests.provider_fixtures import model_at, serve
+from tests.provider_fixtures import assert_interrupted_after, model_at, serve
 from tests.servers import (
     JsonReply,
     LoopbackServer,
@@ -366,19 +366,7 @@ async def test_stream_reset_mid_way_is_interrupted(
     events = anthropic_wire.message_stream(["Hello", " wor", "ld"])
     server.enqueue(StreamReply(events=[*events[:5], ResetConnection()]))
     stream = model.stream([Message.user("x")])
-    seen: list[str] = []
-
-    async def read() -> None:
-        async for event in stream:
-            if isinstance(event, TextDelta):
-                seen.append(event.text)
-
-    with pytest.raises(StreamInterrupted) as info:
-        await read()
-    assert "".join(seen) == "Hello wor" == info.value.partial_text
-    with pytest.raises(StreamInterrupted):
-        stream.response  # noqa: B018 - no finished message exists
-    assert len(server.requests) == 1  # never retried after content
+    await assert_interrupted_after(stream, server, "Hello wor")
 
 
 async def test_stream_without_message_stop(model: AnthropicModel, server: LoopbackServer) -> None:

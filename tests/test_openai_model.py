@@ -36,7 +36,7 @@ from llmkit import (
     ToolResultPart,
     UsageEvent,
 )
-from tests.provider_fixtures import FAST_RETRY, model_at, serve
+from tests.provider_fixtures import FAST_RETRY, assert_interrupted_after, model_at, serve
 from tests.servers import (
     CloseWithoutResponse,
     JsonReply,
@@ -252,19 +252,7 @@ async def test_stream_reset_mid_way_is_interrupted(
     chunks = openai_wire.chat_stream(["Hello", " wor", "ld"])
     server.enqueue(StreamReply(events=[*chunks[:3], ResetConnection()]))
     stream = model.stream([Message.user("x")])
-    seen: list[str] = []
-
-    async def read_all() -> None:
-        async for event in stream:
-            if isinstance(event, TextDelta):
-                seen.append(event.text)
-
-    with pytest.raises(StreamInterrupted) as info:
-        await read_all()
-    assert "".join(seen) == "Hello wor" == info.value.partial_text
-    with pytest.raises(StreamInterrupted):
-        stream.response  # noqa: B018 - no finished message exists
-    assert len(server.requests) == 1  # never retried after content
+    await assert_interrupted_after(stream, server, "Hello wor")
 
 
 async def test_stream_that_ends_early_is_not_finished(
