@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .agents.output import OutputStrategy
     from .agents.result import AgentEvent, RunFinished, RunResult, ToolResultEvent
     from .config import DEFAULT_MODEL, Config, ProviderConfig, load_config
+    from .hooks.registry import HookContext, HookRegistry
     from .http.retry import RetryPolicy
     from .messages import (
         FinishReason,
@@ -97,6 +98,8 @@ _LAZY: dict[str, str] = {
     "FunctionTool": "llmkit.tools.function",
     "GeminiModel": "llmkit.models.gemini",
     "get_model": "llmkit.providers.resolve",
+    "HookContext": "llmkit.hooks.registry",
+    "HookRegistry": "llmkit.hooks.registry",
     "ImagePart": "llmkit.messages",
     "LimitExceeded": "llmkit.agents.limits",
     "load_config": "llmkit.config",
@@ -166,6 +169,8 @@ __all__ = [
     "FinishReason",
     "FunctionTool",
     "GeminiModel",
+    "HookContext",
+    "HookRegistry",
     "ImagePart",
     "InvalidResponseError",
     "LLMKitError",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, LLMKitError
+from ..hooks.registry import HookRegistry
+from ..hooks.results import Retry, Skip
 from ..messages import Message, ToolResultPart
 from ..models.base import Model
 from ..models.request import ModelResponse, ModelSettings
@@ -50,6 +53,8 @@ class Agent:
         handoffs: Agents this one may hand the conversation to (``transfer_to_NAME`` tools).
         policy: What tools may do: a tool whose capabilities the policy does not grant is
             refused (deny by default), and capabilities may require approval.
+        hooks: Functions called at each stage (see `llmkit.hooks`): run start/end/error,
+            model request before/after/error, tool call before/after/error.
         limits: Budgets for steps, tool calls, tokens and wall time; they span hand-offs.
         settings: Model settings sent with every request.
         name: A name for logs, delegation and events.
@@ -67,6 +72,7 @@ class Agent:
         output_retries: int = 2,
         handoffs: Iterable[Agent] = (),
         policy: Policy | None = None,
+        hooks: HookRegistry | None = None,
         limits: UsageLimits | None = None,
         settings: ModelSettings | None = None,
         name: str = "agent",
@@ -86,6 +92,7 @@ class Agent:
         self.description = description
         self.handoffs = {handoff_tool_name(a): a for a in handoffs}
         self.policy = policy or Policy()
+        self.hooks = hooks if hooks is not None else HookRegistry()
         self._approval_needed = frozenset(
             name
             for name, t in self.tools.items()
@@ -210,9 +217,35 @@ class Agent:
             run.start_index = len(history) + (
                 1 if self._instructions and not _has_system(history) else 0
             )
-            replay: Message | None = None
         else:
-            run, replay = resume, resume.messages[-1]
+            run = resume
+        hooks = self.hooks
+        try:
+            if resume is None and hooks.has("agent.run.start"):
+                ctx = run.hook_context("agent.run.start", list(run.messages))
+                decided = await hooks.run(ctx)
+                run.messages[:] = ctx.value
+                if isinstance(decided, Skip):
+                    yield await self._run_end(run, run.finish(decided.value))
+                    return
+            async for event in self._loop(run, stream=stream, resumed=resume is not None):
+                if isinstance(event, RunFinished):
+                    event = await self._run_end(run, event)
+                yield event
+        except Exception as exc:
+            if hooks.has("agent.run.error"):
+                await hooks.run(run.hook_context("agent.run.error", exc))
+            raise
+
+    async def _run_end(self, run: Run, event: RunFinished) -> RunFinished:
+        if not self.hooks.has("agent.run.end"):
+            return event
+        ctx = run.hook_context("agent.run.end", event.result)
+        await self.hooks.run(ctx)
+        return RunFinished(result=ctx.value)
+
+    async def _loop(self, run: Run, *, stream: bool, resumed: bool) -> AsyncIterator[AgentEvent]:
+        replay = run.messages[-1] if resumed else None
         limits = self.limits
         while True:
             agent = run.agent  # changes when the conversation is handed off
@@ -223,30 +256,72 @@ class Agent:
                 if run.finished:
                     return
                 continue
-            model = agent.model
             if limits.max_steps is not None and run.steps >= limits.max_steps:
                 raise run.stop("max_steps", f"the run made {run.steps} model requests (max_steps)")
             run.steps += 1
-            try:
-                async with deadline_scope(run.deadline):
-                    if stream:
-                        async with model.stream(
-                            run.messages, tools=agent._definitions, settings=agent._settings
-                        ) as events:
-                            async for event in events:
-                                yield event
-                        response: ModelResponse = events.response
-                    else:
-                        response = await model.request(
-                            run.messages, tools=agent._definitions, settings=agent._settings
-                        )
-            except TimeoutError:
-                raise run.stop("max_seconds", f"the run took over {limits.max_seconds} s") from None
+            async for event in self._model_turn(run, agent, stream=stream):
+                yield event
+            response = run.response
+            assert response is not None
             run.record(response)
             async for event in self._act(run, agent, response.message):
                 yield event
             if run.finished:
                 return
+
+    async def _model_turn(
+        self, run: Run, agent: Agent, *, stream: bool
+    ) -> AsyncIterator[AgentEvent]:
+        """One model request with its hooks; leaves the reply in ``run.response``."""
+        hooks, model = agent.hooks, agent.model
+        messages: list[Message] = run.messages
+        if hooks.has("model.request.before"):
+            ctx = run.hook_context("model.request.before", list(messages), model=model.name)
+            decided = await hooks.run(ctx)
+            if isinstance(decided, Skip):  # e.g. a cache hit: the model is not called
+                run.response = as_response(decided.value, model)
+                return
+            messages = ctx.value
+        attempt = 0
+        response: ModelResponse | None = None
+        while True:
+            try:
+                async with deadline_scope(run.deadline):
+                    if stream:
+                        async with model.stream(
+                            messages, tools=agent._definitions, settings=agent._settings
+                        ) as events:
+                            async for event in events:
+                                yield event
+                        response = events.response
+                    else:
+                        response = await model.request(
+                            messages, tools=agent._definitions, settings=agent._settings
+                        )
+                break
+            except TimeoutError:
+                raise run.stop(
+                    "max_seconds", f"the run took over {self.limits.max_seconds} s"
+                ) from None
+            except LLMKitError as exc:
+                if not hooks.has("model.request.error"):
+                    raise
+                ctx = run.hook_context("model.request.error", exc, model=model.name)
+                ctx.attempt = attempt
+                decided = await hooks.run(ctx)
+                if isinstance(decided, Retry) and attempt < decided.attempts:
+                    attempt += 1
+                    await asyncio.sleep(decided.delay)
+                    continue
+                if isinstance(decided, Skip):
+                    response = as_response(decided.value, model)
+                    break
+                raise
+        if hooks.has("model.request.after"):
+            ctx = run.hook_context("model.request.after", response, model=model.name)
+            await hooks.run(ctx)
+            response = ctx.value
+        run.response = response
 
     async def _act(self, run: Run, agent: Agent, message: Message) -> AsyncIterator[AgentEvent]:
         """Do what a reply asks: finish, retry the output, hand off, pause, or run tools."""
@@ -333,6 +408,19 @@ class Agent:
 
     def __repr__(self) -> str:
         return f"Agent(name={self.name!r}, tools={sorted(self.tools)})"
+
+
+def as_response(value: Any, model: Model) -> ModelResponse:
+    """A hook's stand-in reply (a response, a message or text) as a `ModelResponse`."""
+    if isinstance(value, ModelResponse):
+        return value
+    message = value if isinstance(value, Message) else Message.assistant(str(value))
+    return ModelResponse(
+        message=message,
+        finish_reason="tool_calls" if message.tool_calls else "stop",
+        model_name=model.model_name,
+        provider=model.provider_name,
+    )
 
 
 def _has_system(history: Sequence[Message]) -> bool:

@@ -11,6 +11,8 @@ import asyncio
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ..hooks.registry import HookContext, HookRegistry
+from ..hooks.results import HookCancelled, HookError, Retry, Skip
 from ..messages import ToolCallPart, ToolResultPart
 from ..policy.errors import CapabilityDenied
 from ..policy.policy import Policy
@@ -35,14 +37,30 @@ class RetriesExhausted(Exception):
 class ToolDispatcher:
     """Runs tool calls for one run; holds that run's failure counts and call count."""
 
-    __slots__ = ("_failures", "calls_made", "max_tool_calls", "policy", "tools")
+    __slots__ = (
+        "_failures",
+        "agent_name",
+        "calls_made",
+        "hooks",
+        "max_tool_calls",
+        "policy",
+        "tools",
+    )
 
     def __init__(
-        self, tools: dict[str, Tool], *, max_tool_calls: int | None, policy: Policy
+        self,
+        tools: dict[str, Tool],
+        *,
+        max_tool_calls: int | None,
+        policy: Policy,
+        hooks: HookRegistry | None = None,
+        agent_name: str | None = None,
     ) -> None:
         self.tools = tools
         self.max_tool_calls = max_tool_calls
         self.policy = policy
+        self.hooks = hooks if hooks is not None else HookRegistry()
+        self.agent_name = agent_name
         self.calls_made = 0
         self._failures: dict[str, int] = {}
 
@@ -80,21 +98,74 @@ class ToolDispatcher:
             retry=self._failures.get(call.name, 0),
             policy=self.policy,
         )
+        hooks = self.hooks
+        arguments: dict[str, Any] = call.arguments
+        if hooks.has("tool.call.before"):
+            hook = self._hook_context(
+                "tool.call.before", dict(arguments), ctx_run=tool_ctx, call=call
+            )
+            decided = await hooks.run(hook)
+            if isinstance(decided, Skip):
+                return self._result(call, decided.value)
+            arguments = hook.value
+        attempt = 0
+        value: Any = None
+        while True:
+            try:
+                value = await self._call(tool, tool_ctx, arguments)
+                break
+            except Exception as exc:
+                if isinstance(exc, HookCancelled | HookError) or not hooks.has("tool.call.error"):
+                    return self._error_result(call, tool, exc)
+                hook = self._hook_context("tool.call.error", exc, ctx_run=tool_ctx, call=call)
+                hook.attempt = attempt
+                decided = await hooks.run(hook)
+                if isinstance(decided, Retry) and attempt < decided.attempts:
+                    attempt += 1
+                    await asyncio.sleep(decided.delay)
+                    continue
+                if isinstance(decided, Skip):
+                    return self._result(call, decided.value)
+                return self._error_result(call, tool, exc)
+        if hooks.has("tool.call.after"):
+            hook = self._hook_context("tool.call.after", value, ctx_run=tool_ctx, call=call)
+            await hooks.run(hook)
+            value = hook.value
+        return self._result(call, value)
+
+    async def _call(self, tool: Tool, ctx: RunContext[Any], arguments: dict[str, Any]) -> Any:
+        if tool.timeout is None:
+            return await tool.call(ctx, arguments)
         try:
-            if tool.timeout is None:
-                value = await tool.call(tool_ctx, call.arguments)
-            else:
-                async with asyncio.timeout(tool.timeout):
-                    value = await tool.call(tool_ctx, call.arguments)
+            async with asyncio.timeout(tool.timeout):
+                return await tool.call(ctx, arguments)
         except TimeoutError:
-            return self._failed(call, tool, f"tool {call.name!r} timed out after {tool.timeout} s")
-        except ModelRetry as exc:
+            raise ToolError(f"tool {tool.name!r} timed out after {tool.timeout} s") from None
+
+    def _error_result(self, call: ToolCallPart, tool: Tool, exc: Exception) -> ToolResultPart:
+        if isinstance(exc, HookCancelled | HookError):
+            raise exc  # a hook stopped the run: not something the model can fix
+        if isinstance(exc, ModelRetry):
             return self._failed(call, tool, exc.message)
-        except ToolError as exc:
+        if isinstance(exc, ToolError):
             return self._failed(call, tool, str(exc))
-        except Exception as exc:
-            return self._failed(call, tool, f"{type(exc).__name__}: {exc}")
+        return self._failed(call, tool, f"{type(exc).__name__}: {exc}")
+
+    @staticmethod
+    def _result(call: ToolCallPart, value: Any) -> ToolResultPart:
         return ToolResultPart(tool_call_id=call.id, name=call.name, content=serialize_result(value))
+
+    def _hook_context(
+        self, point: str, value: Any, *, ctx_run: RunContext[Any], call: ToolCallPart
+    ) -> HookContext:
+        return HookContext(
+            point=point,
+            value=value,
+            agent=self.agent_name,
+            run_id=ctx_run.run_id,
+            tool=call.name,
+            metadata={"tool_call_id": call.id},
+        )
 
     def _failed(self, call: ToolCallPart, tool: Tool | str, message: str) -> ToolResultPart:
         key = call.name if isinstance(tool, Tool) else "\0unknown"

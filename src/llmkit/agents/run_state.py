@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
+from ..hooks.registry import HookContext
 from ..messages import Message, ToolCallPart, ToolResultPart, Usage
 from ..models.request import ModelResponse
 from ..tools.base import RunContext
@@ -47,6 +48,7 @@ class Run:
         "messages",
         "output_failures",
         "pending_results",
+        "response",
         "run_id",
         "start_index",
         "steps",
@@ -66,11 +68,16 @@ class Run:
         self.pending_results: list[ToolResultPart] = []
         self.decisions: dict[str, Decision] = {}
         self.finished = False
+        self.response: ModelResponse | None = None
         self.deadline = (
             None if limits.max_seconds is None else time.monotonic() + limits.max_seconds
         )
         self.dispatcher = ToolDispatcher(
-            agent.tools, max_tool_calls=limits.max_tool_calls, policy=agent.policy
+            agent.tools,
+            max_tool_calls=limits.max_tool_calls,
+            policy=agent.policy,
+            hooks=agent.hooks,
+            agent_name=agent.name,
         )
         self.ctx: RunContext[Any] = RunContext(
             deps=deps, run_id=self.run_id, usage=self.usage, messages=messages
@@ -80,12 +87,20 @@ class Run:
         """Continue the same conversation with `target`'s model, instructions and tools."""
         self.agent = target
         self.dispatcher.tools = target.tools
+        self.dispatcher.hooks = target.hooks
+        self.dispatcher.agent_name = target.name
         if self.messages and self.messages[0].role == "system":
             self.messages.pop(0)
             self.start_index = max(0, self.start_index - 1)
         if target._instructions:
             self.messages.insert(0, Message.system(target._instructions))
             self.start_index += 1
+
+    def hook_context(self, point: str, value: Any, *, model: str | None = None) -> HookContext:
+        """The context hooks at `point` see for this run."""
+        return HookContext(
+            point=point, value=value, agent=self.agent.name, run_id=self.run_id, model=model
+        )
 
     def stop(self, limit: str, message: str) -> LimitExceeded:
         return LimitExceeded(
