@@ -63,3 +63,19 @@ def test_structured_output_example() -> None:
 def test_structured_output_example_with_the_local_model() -> None:
     out = run_example("structured_output.py", "local:smollm2")
     assert out.startswith("Capital(country=")  # the grammar guarantees the shape
+
+
+def test_observability_example_prints_logs_spans_and_metrics() -> None:
+    out = run_example("observability.py").splitlines()
+    assert "answer: 2 + 3 = 5" in out
+    assert [line.split(" {")[0] for line in out if line.startswith("span:")] == [
+        "span: invoke_agent calculator",
+        "span: chat scripted",
+        "span: execute_tool add",
+        "span: chat scripted",
+    ]
+    assert any(
+        line.startswith('metric: llmkit_tool_calls_total{outcome="ok",tool="add"} 1.0')
+        for line in out
+    )
+    assert any(line.startswith("log: agent calculator run") for line in out)

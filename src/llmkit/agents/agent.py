@@ -276,7 +276,13 @@ class Agent:
         hooks, model = agent.hooks, agent.model
         messages: list[Message] = run.messages
         if hooks.has("model.request.before"):
-            ctx = run.hook_context("model.request.before", list(messages), model=model.name)
+            ctx = run.hook_context(
+                "model.request.before",
+                list(messages),
+                model=model.name,
+                tools=agent._definitions,
+                settings=agent._settings,
+            )
             decided = await hooks.run(ctx)
             if isinstance(decided, Skip):  # e.g. a cache hit: the model is not called
                 run.response = as_response(decided.value, model)

@@ -96,10 +96,17 @@ class Run:
             self.messages.insert(0, Message.system(target._instructions))
             self.start_index += 1
 
-    def hook_context(self, point: str, value: Any, *, model: str | None = None) -> HookContext:
+    def hook_context(
+        self, point: str, value: Any, *, model: str | None = None, **metadata: Any
+    ) -> HookContext:
         """The context hooks at `point` see for this run."""
         return HookContext(
-            point=point, value=value, agent=self.agent.name, run_id=self.run_id, model=model
+            point=point,
+            value=value,
+            agent=self.agent.name,
+            run_id=self.run_id,
+            model=model,
+            metadata=metadata,
         )
 
     def stop(self, limit: str, message: str) -> LimitExceeded:

@@ -1,0 +1,22 @@
+"""Ready-made hooks: logging, metrics, tracing, caching and rate limiting.
+
+Each is an object with ``install(hooks)``; install it on the registry you give agents.
+"""
+
+from .caching_hooks import CachingHooks, MemoryCache, ResponseCache, SqliteCache
+from .logging_hooks import LoggingHooks
+from .metrics_hooks import MetricsHooks
+from .rate_limit_hooks import RateLimitHooks, TokenBucket
+from .tracing_hooks import TracingHooks
+
+__all__ = [
+    "CachingHooks",
+    "LoggingHooks",
+    "MemoryCache",
+    "MetricsHooks",
+    "RateLimitHooks",
+    "ResponseCache",
+    "SqliteCache",
+    "TokenBucket",
+    "TracingHooks",
+]

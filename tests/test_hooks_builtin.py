@@ -1,0 +1,128 @@
+"""The ready-made hooks in a real agent run: logs, metrics, spans, cache hits, rate limits."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from llmkit import ServerError
+from llmkit.agents import Agent
+from llmkit.hooks import HookRegistry
+from llmkit.hooks.builtin import (
+    CachingHooks,
+    LoggingHooks,
+    MemoryCache,
+    MetricsHooks,
+    RateLimitHooks,
+    SqliteCache,
+    TracingHooks,
+)
+from llmkit.testing import ScriptedModel, ToolCall
+from llmkit.tools import tool
+
+
+@tool
+def add(a: int, b: int) -> int:
+    """Add."""
+    return a + b
+
+
+def script() -> ScriptedModel:
+    return ScriptedModel([ToolCall(name="add", args={"a": 1, "b": 2}), "three"])
+
+
+async def test_logging_hooks(caplog: pytest.LogCaptureFixture) -> None:
+    hooks = HookRegistry()
+    LoggingHooks().install(hooks)
+    with caplog.at_level(logging.INFO, logger="llmkit"):
+        await Agent(script(), tools=[add], hooks=hooks, name="calc").run("1+2")
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("agent calc run") and "started" in m for m in messages)
+    assert any(m.startswith("tool add returned") for m in messages)
+    finished = [r for r in caplog.records if "finished" in r.getMessage()]
+    assert finished and finished[0].llmkit_requests == 2  # type: ignore[attr-defined]
+
+
+async def test_metrics_hooks_count_requests_tokens_and_tools() -> None:
+    hooks = HookRegistry()
+    metrics = MetricsHooks()
+    metrics.install(hooks)
+    await Agent(script(), tools=[add], hooks=hooks).run("1+2")
+    with pytest.raises(ServerError):
+        await Agent(ScriptedModel([ServerError("down")]), hooks=hooks).run("x")
+    text = metrics.exposition()
+    assert 'llmkit_model_requests_total{model="test:scripted",outcome="ok"} 2.0' in text
+    assert 'llmkit_tool_calls_total{outcome="ok",tool="add"} 1.0' in text
+    assert 'llmkit_errors_total{error="ServerError",point="agent.run.error"} 1.0' in text
+    assert 'llmkit_model_request_seconds_count{model="test:scripted"} 2.0' in text
+    assert 'llmkit_tokens_total{direction="output",model="test:scripted"}' in text
+
+
+async def test_tracing_hooks_emit_genai_spans() -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    hooks = HookRegistry()
+    TracingHooks(provider.get_tracer("test")).install(hooks)
+    await Agent(script(), tools=[add], hooks=hooks, name="calc").run("1+2")
+    spans = {s.name: s for s in exporter.get_finished_spans()}
+    assert set(spans) == {"invoke_agent calc", "chat scripted", "execute_tool add"}
+    run = spans["invoke_agent calc"]
+    assert run.attributes["gen_ai.operation.name"] == "invoke_agent"  # type: ignore[index]
+    for child in ("chat scripted", "execute_tool add"):
+        assert spans[child].parent is not None
+        assert spans[child].parent.span_id == run.context.span_id  # type: ignore[union-attr]
+    chat = spans["chat scripted"]
+    assert chat.attributes["gen_ai.request.model"] == "scripted"  # type: ignore[index]
+    assert chat.attributes["gen_ai.usage.output_tokens"] >= 1  # type: ignore[index,operator]
+    assert spans["execute_tool add"].attributes["gen_ai.tool.name"] == "add"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+async def test_caching_hooks_skip_repeated_requests(kind: str, tmp_path: Path) -> None:
+    cache = MemoryCache() if kind == "memory" else SqliteCache(tmp_path / "cache.db")
+    hooks = HookRegistry()
+    caching = CachingHooks(cache)
+    caching.install(hooks)
+    model = ScriptedModel(["first answer", "second answer"])
+    agent = Agent(model, hooks=hooks)
+    assert (await agent.run("same question")).output == "first answer"
+    assert (await agent.run("same question")).output == "first answer"  # from the cache
+    assert (await agent.run("other question")).output == "second answer"
+    assert (caching.hits, caching.misses, len(model.requests)) == (1, 2, 2)
+    if isinstance(cache, SqliteCache):
+        cache.close()
+        reopened = SqliteCache(tmp_path / "cache.db")  # survives a restart
+        again = HookRegistry()
+        CachingHooks(reopened).install(again)
+        assert (await Agent(ScriptedModel([]), hooks=again).run("same question")).output == (
+            "first answer"
+        )
+        reopened.close()
+
+
+def test_cache_bounds() -> None:
+    cache = MemoryCache(max_entries=2, ttl=0.05)
+    for key in "abc":
+        cache.put(key, key)
+    assert cache.get("a") is None and cache.get("c") == "c"
+    time.sleep(0.06)
+    assert cache.get("c") is None
+
+
+async def test_rate_limit_waits_instead_of_failing() -> None:
+    hooks = HookRegistry()
+    limiter = RateLimitHooks(requests_per_minute=600)  # one every 0.1 s after the burst
+    limiter.install(hooks)
+    agent = Agent(ScriptedModel(["a"] * 700), hooks=hooks)
+    start = time.monotonic()
+    for _ in range(603):
+        await agent.run("x")
+    elapsed = time.monotonic() - start
+    assert elapsed >= 0.25 and limiter.waited > 0.2
