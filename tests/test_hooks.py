@@ -229,3 +229,21 @@ def test_bad_registrations() -> None:
     assert hooks.list("custom.point") == [handle]
     hooks.unregister(handle)
     assert not hooks.has("custom.point")
+
+
+async def test_memory_hooks_see_and_change_what_is_loaded_and_saved(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from llmkit.memory import Conversation, ConversationStore
+
+    hooks = HookRegistry()
+    hooks.register("memory.save", lambda ctx: Modify([m for m in ctx.value if m.role != "user"]))
+    loaded: list[int] = []
+    hooks.register("memory.load", lambda ctx: loaded.append(len(ctx.value)))
+    async with ConversationStore(Path(str(tmp_path)) / "m.db") as store:
+        chat = Conversation(store, "c")
+        agent = Agent(ScriptedModel(["one", "two"]), hooks=hooks)
+        await agent.run("secret question", conversation=chat)
+        await agent.run("again", conversation=chat)
+        assert [m.text for m in await chat.messages()] == ["one", "two"]  # questions not saved
+    assert loaded == [0, 1]

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, LLMKitError
-from ..hooks.registry import HookRegistry
+from ..hooks.registry import HookContext, HookRegistry
 from ..hooks.results import Retry, Skip
 from ..messages import Message, ToolResultPart
 from ..models.base import Model
@@ -145,14 +145,35 @@ class Agent:
         stored once the run has finished — never a run that failed or paused half-way.
         """
         if conversation is not None:
-            history = [*await conversation.history(), *history]
+            loaded = await conversation.history()
+            if self.hooks.has("memory.load"):
+                ctx = HookContext(
+                    point="memory.load",
+                    value=loaded,
+                    agent=self.name,
+                    metadata={"conversation": conversation.id},
+                )
+                await self.hooks.run(ctx)
+                loaded = ctx.value
+            history = [*loaded, *history]
         result: RunResult[Any] | None = None
         async for event in self._iterate(input, history, deps, stream=False):
             if isinstance(event, RunFinished):
                 result = event.result
         assert result is not None  # _iterate always ends with RunFinished or raises
         if conversation is not None and result.paused is None:
-            await conversation.add(*result.new_messages())
+            new = result.new_messages()
+            if self.hooks.has("memory.save"):
+                ctx = HookContext(
+                    point="memory.save",
+                    value=new,
+                    agent=self.name,
+                    run_id=result.run_id,
+                    metadata={"conversation": conversation.id},
+                )
+                await self.hooks.run(ctx)
+                new = ctx.value
+            await conversation.add(*new)
         return result
 
     def run_sync(
