@@ -43,14 +43,28 @@ class OutputSpec:
     @classmethod
     def build(cls, output_type: Any, strategy: OutputStrategy) -> OutputSpec:
         """The spec for a pydantic model, dataclass, TypedDict, primitive or a JSON schema."""
+        from ..schema import Schema, SchemaError, ValidationFailed
+
         if strategy not in ("tool", "native", "prompted"):
             raise ConfigError(f"output strategy must be tool, native or prompted, not {strategy!r}")
-        if isinstance(output_type, dict):
-            schema, validate = output_type, _schema_validator(output_type)
-        else:
-            schema, validate = _type_validator(output_type)
-        wrapped = schema.get("type") != "object"
-        return cls(schema=schema, strategy=strategy, wrapped=wrapped, _validate=validate)
+        try:
+            schema = (
+                Schema(output_type)
+                if isinstance(output_type, dict)
+                else Schema.from_type(output_type)
+            )
+        except SchemaError as exc:
+            raise ConfigError(f"the output schema is not a valid JSON schema: {exc}") from None
+
+        def validate(value: Any) -> Any:
+            try:
+                return schema.validate_python(value)
+            except ValidationFailed as exc:
+                raise OutputInvalid(str(exc)) from None
+
+        json_schema = schema.json_schema
+        wrapped = json_schema.get("type") != "object"
+        return cls(schema=json_schema, strategy=strategy, wrapped=wrapped, _validate=validate)
 
     def tool_definition(self) -> ToolDefinition:
         """The ``final_result`` tool of the ``tool`` strategy."""
@@ -87,57 +101,6 @@ class OutputSpec:
     def from_text(self, text: str) -> Any:
         """Find the JSON in a reply's text and validate it."""
         return self._validate(extract_json(text))
-
-
-def _type_validator(output_type: Any) -> tuple[dict[str, Any], Any]:
-    from pydantic import TypeAdapter, ValidationError
-
-    try:
-        adapter: TypeAdapter[Any] = TypeAdapter(output_type)
-        schema = adapter.json_schema()
-    except Exception as exc:  # pydantic raises several kinds for unsupported types
-        raise ConfigError(f"cannot build an output schema for {output_type!r}: {exc}") from exc
-
-    def validate(value: Any) -> Any:
-        try:
-            return adapter.validate_python(value)
-        except ValidationError as exc:
-            raise OutputInvalid(_pydantic_errors(exc)) from None
-
-    return schema, validate
-
-
-def _schema_validator(schema: dict[str, Any]) -> Any:
-    import jsonschema
-
-    try:
-        validator_class = jsonschema.validators.validator_for(schema)
-        validator_class.check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        raise ConfigError(f"the output schema is not a valid JSON schema: {exc.message}") from None
-    validator = validator_class(schema)
-
-    def validate(value: Any) -> Any:
-        errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
-        if errors:
-            lines = [f"- {_path(e.absolute_path)}: {e.message}" for e in errors[:20]]
-            raise OutputInvalid("\n".join(lines))
-        return value
-
-    return validate
-
-
-def _path(parts: Any) -> str:
-    text = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
-    return text.lstrip(".") or "(root)"
-
-
-def _pydantic_errors(exc: Any) -> str:
-    lines = []
-    for error in exc.errors()[:20]:
-        where = _path(error.get("loc", ()))
-        lines.append(f"- {where}: {error.get('msg')}")
-    return "\n".join(lines)
 
 
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n(.*?)```", re.S)
