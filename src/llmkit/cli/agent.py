@@ -8,6 +8,9 @@ import sys
 
 from ..agents.agent import Agent
 from ..agents.result import RunFinished, RunResult
+from ..events.bus import EventBus
+from ..events.recording import JsonlRecorder
+from ..hooks.builtin.event_hooks import EventHooks
 from ..models.stream import TextDelta
 from ..tools.results import serialize_result
 
@@ -17,6 +20,7 @@ __all__ = ["run_agent"]
 async def run_agent(args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.input == "-" else args.input
     agent = Agent.from_file(args.file, model=args.model)
+    recorder = _record(agent, args.record) if args.record else None
     result: RunResult[object] | None = None
     try:
         if args.stream and not args.json:
@@ -31,6 +35,8 @@ async def run_agent(args: argparse.Namespace) -> int:
             result = await agent.run(text)
     finally:
         await agent.model.aclose()
+        if recorder is not None:
+            await recorder.aclose()
     assert result is not None
     if result.paused is not None:
         print(json.dumps({"paused": json.loads(result.paused.to_json())}))
@@ -54,3 +60,12 @@ async def run_agent(args: argparse.Namespace) -> int:
     elif not args.stream:
         print(serialize_result(result.output))
     return 0
+
+
+def _record(agent: Agent, path: str) -> JsonlRecorder:
+    """Publish the run's events and append them to `path` as they happen."""
+    bus = EventBus()
+    recorder = JsonlRecorder(path)
+    recorder.attach(bus)
+    EventHooks(bus).install(agent.hooks)
+    return recorder

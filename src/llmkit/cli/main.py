@@ -61,6 +61,32 @@ def build_parser() -> argparse.ArgumentParser:
     agent_run.add_argument("-m", "--model", help="override the file's model")
     agent_run.add_argument("--stream", action="store_true", help="print text as it arrives")
     agent_run.add_argument("--json", action="store_true", help="print output, usage and run id")
+    agent_run.add_argument(
+        "--record", metavar="FILE", help="record the run's events as JSON lines in FILE"
+    )
+
+    events = commands.add_parser("events", help="watch or replay recorded events")
+    event_commands = events.add_subparsers(dest="events_command", metavar="ACTION", required=True)
+    events_tail = event_commands.add_parser(
+        "tail", help="follow a recording as it grows", description="Print new events of FILE."
+    )
+    events_tail.add_argument("pattern", nargs="?", default="**", help="e.g. 'tool.**'")
+    events_tail.add_argument("--file", required=True, help="a JSON lines recording")
+    events_replay = event_commands.add_parser(
+        "replay", help="replay a recording", description="Replay a JSONL or SQLite recording."
+    )
+    events_replay.add_argument("file", help="the recording")
+    events_replay.add_argument(
+        "--speed", type=float, default=0.0, help="1 = real time, 0 = as fast as possible (default)"
+    )
+    events_replay.add_argument(
+        "--seek",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="skip the first SECONDS of the recording",
+    )
+    events_replay.add_argument("--pattern", default="**", help="only events matching it")
 
     tools = commands.add_parser("tools", help="list or call the built-in tools")
     tool_commands = tools.add_subparsers(dest="tools_command", metavar="ACTION", required=True)
@@ -111,6 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .agent import run_agent
 
             return asyncio.run(run_agent(args))
+        if args.command == "events":
+            from .events import run_events
+
+            return asyncio.run(run_events(args))
         if args.command == "tools":
             from .tools import run_tools
 

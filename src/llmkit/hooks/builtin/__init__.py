@@ -1,9 +1,10 @@
-"""Ready-made hooks: logging, metrics, tracing, caching and rate limiting.
+"""Ready-made hooks: logging, metrics, tracing, events, caching and rate limiting.
 
 Each is an object with ``install(hooks)``; install it on the registry you give agents.
 """
 
 from .caching_hooks import CachingHooks, MemoryCache, ResponseCache, SqliteCache
+from .event_hooks import EventHooks
 from .logging_hooks import LoggingHooks
 from .metrics_hooks import MetricsHooks
 from .rate_limit_hooks import RateLimitHooks, TokenBucket
@@ -11,6 +12,7 @@ from .tracing_hooks import TracingHooks
 
 __all__ = [
     "CachingHooks",
+    "EventHooks",
     "LoggingHooks",
     "MemoryCache",
     "MetricsHooks",
