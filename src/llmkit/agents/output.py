@@ -13,7 +13,6 @@ A value that fails validation goes back to the model with the errors; the model 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -103,50 +102,19 @@ class OutputSpec:
         return self._validate(extract_json(text))
 
 
-_FENCE = re.compile(r"```(?:json|JSON)?\s*\n(.*?)```", re.S)
-
-
 def extract_json(text: str) -> Any:
-    """The JSON value in a model's reply: the whole text, a fenced block, or the first
-    balanced object or array in the prose. Raises `OutputInvalid` naming what was wrong."""
-    stripped = text.strip()
-    candidates = [stripped]
-    candidates += [m.group(1).strip() for m in _FENCE.finditer(text)]
-    start = min((i for i in (text.find("{"), text.find("[")) if i >= 0), default=-1)
-    if start >= 0:
-        candidates.append(_balanced(text, start))
-    for candidate in candidates:
-        if not candidate:
-            continue
-        try:
-            return json.loads(candidate)
-        except ValueError:
-            continue
-    if not stripped:
-        raise OutputInvalid("the reply was empty; answer with JSON")
-    raise OutputInvalid("the reply holds no valid JSON value; answer with JSON only")
+    """The JSON value in a model's reply (whole, fenced, or in prose; repaired if broken).
 
+    Raises `OutputInvalid` with the parser's reason, written for the model to read.
+    """
+    from ..output import ParseError
+    from ..output import extract_json as find_json
 
-def _balanced(text: str, start: int) -> str:
-    # Scan brackets outside strings; stop where the first value closes.
-    opener = text[start]
-    closer = "}" if opener == "{" else "]"
-    depth, in_string, escaped = 0, False, False
-    for index in range(start, len(text)):
-        char = text[index]
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char == opener:
-            depth += 1
-        elif char == closer:
-            depth -= 1
-            if depth == 0:
-                return text[start : index + 1]
-    return text[start:]
+    try:
+        return find_json(text)
+    except ParseError as exc:
+        if not text.strip():
+            raise OutputInvalid("the reply was empty; answer with JSON") from None
+        raise OutputInvalid(
+            f"the reply holds no valid JSON value ({exc.reason}); answer with JSON only"
+        ) from None
