@@ -118,11 +118,23 @@ def test_cache_bounds() -> None:
 
 async def test_rate_limit_waits_instead_of_failing() -> None:
     hooks = HookRegistry()
-    limiter = RateLimitHooks(requests_per_minute=600)  # one every 0.1 s after the burst
+    limiter = RateLimitHooks(requests_per_minute=120)  # a burst of 120, then one per 0.5 s
     limiter.install(hooks)
-    agent = Agent(ScriptedModel(["a"] * 700), hooks=hooks)
+    agent = Agent(ScriptedModel(["a"] * 130), hooks=hooks)
     start = time.monotonic()
-    for _ in range(603):
+    for _ in range(122):
         await agent.run("x")
     elapsed = time.monotonic() - start
-    assert elapsed >= 0.25 and limiter.waited > 0.2
+    # Two requests over the burst wait about 0.5 s each (less what refilled meanwhile).
+    assert limiter.waited >= 0.8 and elapsed >= 0.8
+
+
+async def test_token_bucket_charges_and_refunds() -> None:
+    from llmkit.hooks.builtin import TokenBucket
+
+    bucket = TokenBucket(per_minute=60_000)  # 1,000 a second
+    assert await bucket.take(60_000) == 0.0  # the full burst is there at once
+    waited = await bucket.take(100)
+    assert 0.05 <= waited <= 0.5
+    bucket.adjust(-50_000)  # a refund never goes over the capacity
+    assert bucket.level <= bucket.capacity

@@ -303,7 +303,7 @@ async def test_401_is_authentication_error_without_retry(
     [
         {"retry-after": "3"},
         {"retry-after-ms": "3000"},
-        {"retry-after": formatdate(time.time() + 60, usegmt=True)},
+        {"retry-after": "HTTP-DATE+60"},  # built when the test runs, not when collected
         {"retry-after": "inf"},
         {"retry-after": "1e12"},
     ],
@@ -321,6 +321,8 @@ async def test_429_waits_are_capped_and_then_reported(
     )
     assert isinstance(model, OpenAIChatModel)
     model.provider.transport._sleep = record_sleep
+    if headers.get("retry-after") == "HTTP-DATE+60":
+        headers = {"retry-after": formatdate(time.time() + 60, usegmt=True)}
     limited = JsonReply(429, openai_wire.error_body("slow down", "requests"), headers=headers)
     server.enqueue(limited, limited, limited)
     with pytest.raises(RateLimitError) as info:
