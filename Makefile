@@ -48,6 +48,8 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/http_overhead.py
 	$(BIN)/python bench/local_tokens.py
 	$(BIN)/python bench/agent_overhead.py
+	$(BIN)/python bench/event_bus.py
+	$(BIN)/python bench/json_repair.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
