@@ -138,3 +138,37 @@ async def test_token_bucket_charges_and_refunds() -> None:
     assert 0.05 <= waited <= 0.5
     bucket.adjust(-50_000)  # a refund never goes over the capacity
     assert bucket.level <= bucket.capacity
+
+
+async def test_validation_hooks_fail_calls_with_bad_inputs_or_outputs() -> None:
+    from llmkit.hooks.builtin import ValidationHooks
+
+    @tool(max_retries=5)
+    def lookup(city: str) -> dict[str, object]:
+        """Find a city."""
+        return {"city": city, "population": -5 if city == "Nowhere" else 1000}
+
+    hooks = HookRegistry()
+    ValidationHooks(
+        inputs={"lookup": {"type": "object", "properties": {"city": {"minLength": 3}}}},
+        outputs={
+            "lookup": {
+                "type": "object",
+                "properties": {"population": {"type": "integer", "minimum": 0}},
+            }
+        },
+    ).install(hooks)
+    model = ScriptedModel(
+        [
+            ToolCall(name="lookup", args={"city": "Oz"}),
+            ToolCall(name="lookup", args={"city": "Nowhere"}),
+            ToolCall(name="lookup", args={"city": "Oslo"}),
+            "done",
+        ]
+    )
+    agent = Agent(model, tools=[lookup], hooks=hooks)
+    await agent.run("x")
+    results = [r.messages[-1].parts[0] for r in model.requests[1:]]
+    assert results[0].is_error and "city" in results[0].content  # type: ignore[union-attr]
+    assert results[1].is_error and "population" in results[1].content  # type: ignore[union-attr]
+    assert not results[2].is_error  # type: ignore[union-attr]

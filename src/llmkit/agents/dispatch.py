@@ -106,7 +106,7 @@ class ToolDispatcher:
             )
             decided = await hooks.run(hook)
             if isinstance(decided, Skip):
-                return self._result(call, decided.value)
+                return self._hooked(call, tool, decided.value)
             arguments = hook.value
         attempt = 0
         value: Any = None
@@ -125,12 +125,18 @@ class ToolDispatcher:
                     await asyncio.sleep(decided.delay)
                     continue
                 if isinstance(decided, Skip):
-                    return self._result(call, decided.value)
+                    return self._hooked(call, tool, decided.value)
                 return self._error_result(call, tool, exc)
         if hooks.has("tool.call.after"):
             hook = self._hook_context("tool.call.after", value, ctx_run=tool_ctx, call=call)
             await hooks.run(hook)
-            value = hook.value
+            return self._hooked(call, tool, hook.value)
+        return self._result(call, value)
+
+    def _hooked(self, call: ToolCallPart, tool: Tool, value: Any) -> ToolResultPart:
+        # A hook fails a call by handing back an exception (a validation hook, say).
+        if isinstance(value, Exception):
+            return self._error_result(call, tool, value)
         return self._result(call, value)
 
     async def _call(self, tool: Tool, ctx: RunContext[Any], arguments: dict[str, Any]) -> Any:

@@ -1,4 +1,4 @@
-"""Ready-made hooks: logging, metrics, tracing, events, caching and rate limiting.
+"""Ready-made hooks: logging, metrics, tracing, events, caching, rate limiting, validation.
 
 Each is an object with ``install(hooks)``; install it on the registry you give agents.
 """
@@ -9,6 +9,7 @@ from .logging_hooks import LoggingHooks
 from .metrics_hooks import MetricsHooks
 from .rate_limit_hooks import RateLimitHooks, TokenBucket
 from .tracing_hooks import TracingHooks
+from .validation_hooks import ValidationHooks
 
 __all__ = [
     "CachingHooks",
@@ -21,4 +22,5 @@ __all__ = [
     "SqliteCache",
     "TokenBucket",
     "TracingHooks",
+    "ValidationHooks",
 ]
