@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
 from ..errors import (
@@ -68,8 +67,3 @@ def error_from_status(
     if status >= 500:
         return ServerError(f"server error: {message}", **common)
     return ProviderError(f"request rejected: {message}", **common)
-
-
-def header_map(headers: Mapping[str, str]) -> dict[str, str]:
-    """Headers with lower-cased names (httpx's are case-insensitive already; plain dicts not)."""
-    return {k.lower(): v for k, v in headers.items()}
