@@ -1,0 +1,77 @@
+"""Workflows: steps as data (YAML, JSON or a builder), run by an in-memory engine.
+
+Expressions are JMESPath written ``${ ... }``; templates are sandboxed Jinja2
+(``{{ ... }}``); see `llmkit.workflows.expressions` for the convention.
+"""
+
+from __future__ import annotations
+
+from .builder import Steps, WorkflowBuilder
+from .definition import (
+    STEP_KINDS,
+    AgentStep,
+    ConditionalStep,
+    DelayStep,
+    LoopStep,
+    MapStep,
+    ParallelStep,
+    Retry,
+    ScriptStep,
+    SequentialStep,
+    Step,
+    ToolStep,
+    TransformStep,
+    Workflow,
+    WorkflowStep,
+)
+from .engine import WorkflowRunner
+from .errors import (
+    ExpressionError,
+    StepFailed,
+    StepTimeout,
+    WorkflowDefinitionError,
+    WorkflowError,
+    WorkflowFailed,
+    WorkflowInputError,
+)
+from .loader import load_workflow
+from .mermaid import to_mermaid
+from .parse import parse_workflow
+from .results import StepRecord, StepStatus, WorkflowResult
+from .validate import check_subworkflows, validate_workflow
+
+__all__ = [
+    "STEP_KINDS",
+    "AgentStep",
+    "ConditionalStep",
+    "DelayStep",
+    "ExpressionError",
+    "LoopStep",
+    "MapStep",
+    "ParallelStep",
+    "Retry",
+    "ScriptStep",
+    "SequentialStep",
+    "Step",
+    "StepFailed",
+    "StepRecord",
+    "StepStatus",
+    "StepTimeout",
+    "Steps",
+    "ToolStep",
+    "TransformStep",
+    "Workflow",
+    "WorkflowBuilder",
+    "WorkflowDefinitionError",
+    "WorkflowError",
+    "WorkflowFailed",
+    "WorkflowInputError",
+    "WorkflowResult",
+    "WorkflowRunner",
+    "WorkflowStep",
+    "check_subworkflows",
+    "load_workflow",
+    "parse_workflow",
+    "to_mermaid",
+    "validate_workflow",
+]
