@@ -6,6 +6,7 @@ Expressions are JMESPath written ``${ ... }``; templates are sandboxed Jinja2
 
 from __future__ import annotations
 
+from .as_tool import WorkflowTool
 from .builder import Steps, WorkflowBuilder
 from .definition import (
     STEP_KINDS,
@@ -41,6 +42,7 @@ from .results import StepRecord, StepStatus, WorkflowResult
 from .validate import check_subworkflows, validate_workflow
 
 __all__ = [
+    "WorkflowTool",
     "STEP_KINDS",
     "AgentStep",
     "ConditionalStep",
