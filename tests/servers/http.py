@@ -11,41 +11,10 @@ from types import TracebackType
 from typing import Any, Self
 
 from .framing import HEAD_LIMIT, BadRequest, read_request, send_reply
-from .replies import (
-    REPLY_TYPES,
-    CloseWithoutResponse,
-    Delayed,
-    Fault,
-    Handler,
-    JsonReply,
-    Pause,
-    RawReply,
-    RecordedRequest,
-    Reply,
-    ResetConnection,
-    StreamItem,
-    StreamReply,
-    TruncatedBody,
-)
+from .replies import REPLY_TYPES, Handler, JsonReply, RecordedRequest, Reply
 from .scripted import ScriptedHandler
 
-__all__ = [
-    "CloseWithoutResponse",
-    "Delayed",
-    "Fault",
-    "Handler",
-    "JsonReply",
-    "LoopbackServer",
-    "Pause",
-    "RawReply",
-    "RecordedRequest",
-    "Reply",
-    "ResetConnection",
-    "ScriptedHandler",
-    "StreamItem",
-    "StreamReply",
-    "TruncatedBody",
-]
+__all__ = ["LoopbackServer"]
 
 
 class LoopbackServer:
