@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .as_tool import WorkflowTool
 from .builder import Steps, WorkflowBuilder
+from .checkpoints import CheckpointError, CheckpointStore
 from .definition import (
     STEP_KINDS,
     AgentStep,
@@ -25,6 +26,7 @@ from .definition import (
     Workflow,
     WorkflowStep,
 )
+from .durable import StepInterrupted, resume, run_durable
 from .engine import WorkflowRunner
 from .errors import (
     ExpressionError,
@@ -42,6 +44,11 @@ from .results import StepRecord, StepStatus, WorkflowResult
 from .validate import check_subworkflows, validate_workflow
 
 __all__ = [
+    "CheckpointError",
+    "CheckpointStore",
+    "StepInterrupted",
+    "resume",
+    "run_durable",
     "WorkflowTool",
     "STEP_KINDS",
     "AgentStep",

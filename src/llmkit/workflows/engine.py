@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .definition import Retry, Step, Workflow
@@ -28,9 +29,14 @@ if TYPE_CHECKING:
     from ..hooks.registry import HookRegistry
     from ..tools.registry import ToolRegistry
 
-__all__ = ["WorkflowRunner"]
+__all__ = ["TopLevelGate", "WorkflowRunner"]
 
 _NO_RETRY = Retry()
+
+TopLevelGate = Callable[[Step, Callable[[], Awaitable[Any]]], Awaitable[Any]]
+"""Wraps each top-level step of a run: awaits ``proceed()`` to run the step, or returns an
+output restored from elsewhere (a checkpoint) without running it. Its return value is the
+step's output in ``steps``/``state``. Nested steps never reach the gate."""
 
 
 class WorkflowRunner:
@@ -66,8 +72,18 @@ class WorkflowRunner:
         self.hooks = hooks
         check_subworkflows(self.workflows)
 
-    async def run(self, workflow: Workflow, input: Any = None) -> WorkflowResult:
+    async def run(
+        self,
+        workflow: Workflow,
+        input: Any = None,
+        *,
+        run_id: str | None = None,
+        gate: TopLevelGate | None = None,
+    ) -> WorkflowResult:
         """Run `workflow` on `input`.
+
+        `run_id` (default: a fresh one) is what hooks and tools see; `gate` wraps each
+        top-level step (durable runs use it to checkpoint and to skip finished steps).
 
         Raises:
             WorkflowInputError: `input` does not match the workflow's input schema.
@@ -75,16 +91,19 @@ class WorkflowRunner:
                 has the records so far and the ``__cause__`` is the step's error.
         """
         check_subworkflows({**self.workflows, workflow.name: workflow})
-        run = _Run(self, run_id=uuid.uuid4().hex)
+        run = _Run(self, run_id=run_id or uuid.uuid4().hex, gate=gate)
         return await run.workflow(workflow, input, prefix="")
 
 
 class _Run:
     """One run: the shared step records and the step wrapper the executors call back."""
 
-    def __init__(self, runner: WorkflowRunner, *, run_id: str) -> None:
+    def __init__(
+        self, runner: WorkflowRunner, *, run_id: str, gate: TopLevelGate | None = None
+    ) -> None:
         self.runner = runner
         self.run_id = run_id
+        self.gate = gate
         self.records: dict[str, StepRecord] = {}
 
     async def hook(self, point: str, value: Any, **metadata: Any) -> None:
@@ -110,7 +129,9 @@ class _Run:
         meta = {"workflow": workflow.name}
         try:
             await self.hook("workflow.start", input, **meta)
-            output = await self.sequence(workflow.steps, scope)
+            # Only the run's own workflow is top level; sub-workflows have a prefix.
+            steps = workflow.steps
+            output = await (self.sequence(steps, scope) if prefix else self.top(steps, scope))
             if workflow.output is not None:
                 output = evaluate(workflow.output, scope.context(), step_id=None)
         except Exception as exc:
@@ -127,6 +148,21 @@ class _Run:
         output: Any = None
         for step in steps:
             output = await self.step(step, scope)
+        return output
+
+    async def top(self, steps: tuple[Step, ...], scope: Scope) -> Any:
+        if self.gate is None:
+            return await self.sequence(steps, scope)
+        output: Any = None
+        for step in steps:
+            output = await self.gate(step, functools.partial(self.step, step, scope))
+            record = self.records.get(step.id)
+            if record is None:  # restored by the gate, not run: no hooks, no attempts
+                self.records[step.id] = StepRecord(status="success", output=output)
+            elif record.status == "success":
+                record.output = output
+            # The gate's value wins (e.g. the JSON round trip a checkpoint gives).
+            scope.store(step.id, step.output_key, output)
         return output
 
     async def step(self, step: Step, scope: Scope) -> Any:
