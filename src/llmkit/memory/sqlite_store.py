@@ -8,29 +8,24 @@ bad item leaves either the whole batch or none of it.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
-from ..errors import ConfigError
 from ..messages import Message
 from .errors import ConcurrentModificationError, InvalidMessagesError, StorageError
 from .records import ConversationInfo, StoredMessage, decode_message
-from .schema import Synchronous, configure, migrate
+from .schema import MIGRATIONS, Synchronous
+from .worker import SqliteWorker
 from .writes import check_batch, check_id, insert, touch, transaction
 
 __all__ = ["ConversationStore"]
 
-T = TypeVar("T")
 
-
-class ConversationStore:
+class ConversationStore(SqliteWorker):
     """Conversations and their messages in one SQLite file (WAL mode).
 
     The file is opened on first use. Several stores (or processes) may share a file:
@@ -39,6 +34,9 @@ class ConversationStore:
     the worker thread, so a write is never left half-done.
     """
 
+    migrations = MIGRATIONS
+    thread_name = "llmkit-memory"
+
     def __init__(
         self,
         path: str | Path,
@@ -46,28 +44,7 @@ class ConversationStore:
         synchronous: Synchronous = "NORMAL",
         busy_timeout: float = 5.0,
     ) -> None:
-        if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-            raise ConfigError(
-                f"synchronous must be OFF, NORMAL, FULL or EXTRA, got {synchronous!r}"
-            )
-        self.path = Path(path)
-        self.synchronous: Synchronous = synchronous
-        self.busy_timeout = busy_timeout
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmkit-memory")
-        self._conn: sqlite3.Connection | None = None
-        self._closed = False
-
-    async def __aenter__(self) -> ConversationStore:
-        await self._run(lambda conn: None)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
+        super().__init__(path, synchronous=synchronous, busy_timeout=busy_timeout)
 
     async def append(
         self,
@@ -225,42 +202,5 @@ class ConversationStore:
 
         await self._run(write)
 
-    async def close(self) -> None:
-        """Close the connection and stop the worker thread; later calls raise."""
-        if self._closed:
-            return
-        self._closed = True
-
-        def shut(conn: sqlite3.Connection | None) -> None:
-            if conn is not None:
-                conn.close()
-
-        await asyncio.get_running_loop().run_in_executor(self._executor, shut, self._conn)
-        self._conn = None
-        self._executor.shutdown(wait=True)
-
-    async def _run(self, job: Callable[[sqlite3.Connection], T]) -> T:
-        if self._closed:
-            raise StorageError(f"the conversation store at {self.path} is closed")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._call, job)
-
-    def _call(self, job: Callable[[sqlite3.Connection], T]) -> T:
-        # Runs on the worker thread, which alone touches the connection.
-        try:
-            if self._conn is None:
-                self._conn = self._open()
-            return job(self._conn)
-        except sqlite3.Error as exc:
-            raise StorageError(f"SQLite failed on {self.path}: {exc}") from exc
-
-    def _open(self) -> sqlite3.Connection:
-        # Autocommit mode: transactions are begun and ended explicitly by `_transaction`.
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        try:
-            configure(conn, synchronous=self.synchronous, busy_timeout=self.busy_timeout)
-            migrate(conn)
-        except BaseException:
-            conn.close()
-            raise
-        return conn
+    def _closed_error(self) -> Exception:
+        return StorageError(f"the conversation store at {self.path} is closed")

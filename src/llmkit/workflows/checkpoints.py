@@ -7,20 +7,17 @@ Like `ConversationStore`, one worker thread owns the connection, the file is in 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
-from ..errors import ConfigError
 from ..memory.errors import StorageError
-from ..memory.schema import Synchronous, configure, migrate
+from ..memory.schema import Synchronous
+from ..memory.worker import SqliteWorker
 from ..memory.writes import transaction
 from .checkpoint_schema import MIGRATIONS
 from .errors import WorkflowError
@@ -34,7 +31,6 @@ __all__ = [
     "StepCheckpointStatus",
 ]
 
-T = TypeVar("T")
 
 RunStatus = Literal["running", "completed", "failed", "interrupted"]
 StepCheckpointStatus = Literal["started", "finished", "failed"]
@@ -78,34 +74,16 @@ class StepCheckpoint:
     finished: float | None
 
 
-class CheckpointStore:
+class CheckpointStore(SqliteWorker):
     """Runs and step checkpoints in one SQLite file; call `close` (or ``async with``)."""
+
+    migrations = MIGRATIONS
+    thread_name = "llmkit-ckpt"
 
     def __init__(
         self, path: str | Path, *, synchronous: Synchronous = "FULL", busy_timeout: float = 5.0
     ) -> None:
-        if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-            raise ConfigError(
-                f"synchronous must be OFF, NORMAL, FULL or EXTRA, got {synchronous!r}"
-            )
-        self.path = Path(path)
-        self.synchronous: Synchronous = synchronous
-        self.busy_timeout = busy_timeout
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmkit-ckpt")
-        self._conn: sqlite3.Connection | None = None
-        self._closed = False
-
-    async def __aenter__(self) -> CheckpointStore:
-        await self._run(lambda conn: None)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
+        super().__init__(path, synchronous=synchronous, busy_timeout=busy_timeout)
 
     async def create_run(self, run_id: str, workflow: str, input: Any) -> None:
         """Record a new ``running`` run; a run id already stored is a `CheckpointError`."""
@@ -203,20 +181,6 @@ class CheckpointStore:
         sql = "UPDATE runs SET status = ?, error = ? WHERE run_id = ?"
         await self._write(run_id, sql, lambda now: (status, error, run_id))
 
-    async def close(self) -> None:
-        """Close the connection and stop the worker thread; later calls raise."""
-        if self._closed:
-            return
-        self._closed = True
-
-        def shut(conn: sqlite3.Connection | None) -> None:
-            if conn is not None:
-                conn.close()
-
-        await asyncio.get_running_loop().run_in_executor(self._executor, shut, self._conn)
-        self._conn = None
-        self._executor.shutdown(wait=True)
-
     async def _write(
         self, run_id: str, sql: str, params: Callable[[float], tuple[Any, ...]]
     ) -> None:
@@ -231,36 +195,16 @@ class CheckpointStore:
 
         await self._run(write)
 
-    async def _run(self, job: Callable[[sqlite3.Connection], T]) -> T:
-        if self._closed:
-            raise CheckpointError(f"the checkpoint store at {self.path} is closed")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._call, job)
+    def _closed_error(self) -> Exception:
+        return CheckpointError(f"the checkpoint store at {self.path} is closed")
 
-    def _call(self, job: Callable[[sqlite3.Connection], T]) -> T:
-        # Runs on the worker thread, which alone touches the connection.
-        try:
-            if self._conn is None:
-                self._conn = self._open()
-            return job(self._conn)
-        except (sqlite3.Error, StorageError) as exc:
-            hint = ""
-            if isinstance(exc, sqlite3.DatabaseError) and not isinstance(
-                exc, sqlite3.OperationalError | sqlite3.IntegrityError
-            ):
-                hint = " (the file is corrupted or is not a checkpoint database)"
-            raise CheckpointError(f"checkpoint database {self.path}: {exc}{hint}") from exc
-
-    def _open(self) -> sqlite3.Connection:
-        # Autocommit mode: `transaction` begins and ends every transaction explicitly.
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        try:
-            configure(conn, synchronous=self.synchronous, busy_timeout=self.busy_timeout)
-            migrate(conn, MIGRATIONS)
-        except BaseException:
-            conn.close()
-            raise
-        return conn
+    def _failure(self, exc: sqlite3.Error | StorageError) -> Exception:
+        hint = ""
+        if isinstance(exc, sqlite3.DatabaseError) and not isinstance(
+            exc, sqlite3.OperationalError | sqlite3.IntegrityError
+        ):
+            hint = " (the file is corrupted or is not a checkpoint database)"
+        return CheckpointError(f"checkpoint database {self.path}: {exc}{hint}")
 
 
 def encode(value: Any, *, run_id: str, what: str, step_id: str | None = None) -> str:
