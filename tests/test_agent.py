@@ -7,8 +7,15 @@ import time
 
 import pytest
 
-from llmkit import Message, TextDelta, ToolCallPart
-from llmkit.agents import Agent, LimitExceeded, RunFinished, ToolResultEvent, UsageLimits
+from llmkit import Message, ToolCallPart
+from llmkit.agents import (
+    Agent,
+    LimitExceeded,
+    RunFinished,
+    TextDeltaEvent,
+    ToolResultEvent,
+    UsageLimits,
+)
 from llmkit.testing import FunctionModel, RecordedRequest, Reply, ScriptedModel, ToolCall
 from llmkit.tools import ModelRetry, RunContext, tool
 
@@ -216,7 +223,7 @@ async def test_run_stream_yields_deltas_tool_results_and_the_end() -> None:
     events = [e async for e in Agent(model, tools=[add]).run_stream("4+5?")]
     results = [e for e in events if isinstance(e, ToolResultEvent)]
     assert [r.result.content for r in results] == ["9"]
-    text = "".join(e.text for e in events if isinstance(e, TextDelta))
+    text = "".join(e.text for e in events if isinstance(e, TextDeltaEvent))
     assert text == "It is nine."
     assert isinstance(events[-1], RunFinished) and events[-1].result.output == "It is nine."
 

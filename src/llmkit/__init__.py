@@ -26,9 +26,21 @@ from .errors import (
 if TYPE_CHECKING:
     from .agents.agent import Agent
     from .agents.approval import Approve, Decision, EditArguments, PausedRun, Reject, ResumeError
+    from .agents.events import (
+        AgentEvent,
+        ModelResponseEvent,
+        RunFinished,
+        RunStarted,
+        TextDeltaEvent,
+        ToolArgumentsEvent,
+        ToolCallEvent,
+        ToolCallStartedEvent,
+        ToolResultEvent,
+        UsageUpdateEvent,
+    )
     from .agents.limits import LimitExceeded, UsageLimits
     from .agents.output import OutputStrategy
-    from .agents.result import AgentEvent, RunFinished, RunResult, ToolResultEvent
+    from .agents.result import RunResult
     from .config import DEFAULT_MODEL, Config, ProviderConfig, load_config
     from .hooks.registry import HookContext, HookRegistry
     from .http.retry import RetryPolicy
@@ -83,7 +95,14 @@ __version__ = "0.1.0"
 # name -> module that defines it; resolved by __getattr__ on first access.
 _LAZY: dict[str, str] = {
     "Agent": "llmkit.agents.agent",
-    "AgentEvent": "llmkit.agents.result",
+    "AgentEvent": "llmkit.agents.events",
+    "ModelResponseEvent": "llmkit.agents.events",
+    "RunStarted": "llmkit.agents.events",
+    "TextDeltaEvent": "llmkit.agents.events",
+    "ToolArgumentsEvent": "llmkit.agents.events",
+    "ToolCallEvent": "llmkit.agents.events",
+    "ToolCallStartedEvent": "llmkit.agents.events",
+    "UsageUpdateEvent": "llmkit.agents.events",
     "AnthropicModel": "llmkit.models.anthropic",
     "Approve": "llmkit.agents.approval",
     "Capability": "llmkit.tools.base",
@@ -126,7 +145,7 @@ _LAZY: dict[str, str] = {
     "RetryPolicy": "llmkit.http.retry",
     "Role": "llmkit.messages",
     "RunContext": "llmkit.tools.base",
-    "RunFinished": "llmkit.agents.result",
+    "RunFinished": "llmkit.agents.events",
     "RunResult": "llmkit.agents.result",
     "StreamEvent": "llmkit.models.stream",
     "TextDelta": "llmkit.models.stream",
@@ -141,7 +160,7 @@ _LAZY: dict[str, str] = {
     "ToolDefinition": "llmkit.models.request",
     "ToolError": "llmkit.tools.base",
     "ToolRegistry": "llmkit.tools.registry",
-    "ToolResultEvent": "llmkit.agents.result",
+    "ToolResultEvent": "llmkit.agents.events",
     "ToolResultPart": "llmkit.messages",
     "Toolset": "llmkit.tools.toolset",
     "UnknownToolError": "llmkit.tools.errors",
@@ -179,6 +198,7 @@ __all__ = [
     "Message",
     "Model",
     "ModelResponse",
+    "ModelResponseEvent",
     "ModelRetry",
     "ModelSettings",
     "ModelStream",
@@ -201,16 +221,21 @@ __all__ = [
     "RunContext",
     "RunFinished",
     "RunResult",
+    "RunStarted",
     "ServerError",
     "StreamEvent",
     "StreamInterrupted",
     "TextDelta",
+    "TextDeltaEvent",
     "TextPart",
     "Tool",
+    "ToolArgumentsEvent",
     "ToolCallDelta",
     "ToolCallEnd",
+    "ToolCallEvent",
     "ToolCallPart",
     "ToolCallStart",
+    "ToolCallStartedEvent",
     "ToolChoice",
     "ToolDefinition",
     "ToolError",
@@ -222,13 +247,14 @@ __all__ = [
     "Usage",
     "UsageEvent",
     "UsageLimits",
+    "UsageUpdateEvent",
+    "__version__",
     "get_model",
     "load_config",
     "messages_from_json",
     "messages_to_json",
     "parse_model_string",
     "tool",
-    "__version__",
 ]
 
 

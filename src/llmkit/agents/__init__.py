@@ -3,9 +3,21 @@
 from .agent import Agent
 from .approval import Approve, Decision, EditArguments, PausedRun, Reject, ResumeError
 from .dispatch import RetriesExhausted
+from .events import (
+    AgentEvent,
+    ModelResponseEvent,
+    RunFinished,
+    RunStarted,
+    TextDeltaEvent,
+    ToolArgumentsEvent,
+    ToolCallEvent,
+    ToolCallStartedEvent,
+    ToolResultEvent,
+    UsageUpdateEvent,
+)
 from .limits import LimitExceeded, UsageLimits
 from .output import OutputStrategy
-from .result import AgentEvent, RunFinished, RunResult, ToolResultEvent
+from .result import RunResult
 
 __all__ = [
     "Agent",
@@ -14,6 +26,7 @@ __all__ = [
     "Decision",
     "EditArguments",
     "LimitExceeded",
+    "ModelResponseEvent",
     "OutputStrategy",
     "PausedRun",
     "Reject",
@@ -21,6 +34,12 @@ __all__ = [
     "RetriesExhausted",
     "RunFinished",
     "RunResult",
+    "RunStarted",
+    "TextDeltaEvent",
+    "ToolArgumentsEvent",
+    "ToolCallEvent",
+    "ToolCallStartedEvent",
     "ToolResultEvent",
+    "UsageUpdateEvent",
     "UsageLimits",
 ]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigError, LLMKitError
 from ..hooks.registry import HookContext, HookRegistry
 from ..hooks.results import Retry, Skip
-from ..messages import Message, ToolResultPart
+from ..messages import Message, ToolCallPart, ToolResultPart
 from ..models.base import Model
 from ..models.request import ModelResponse, ModelSettings
 from ..policy.policy import Policy
@@ -20,10 +20,12 @@ from ..tools.base import Tool
 from .approval import Decision, PausedRun, ResumeError
 from .delegation import AgentTool, handoff_definition, handoff_tool_name
 from .dispatch import tools_by_name
+from .events import AgentEvent, ModelResponseEvent, RunFinished, RunStarted, from_model_event
 from .limits import UsageLimits
 from .output import OUTPUT_TOOL, OutputSpec, OutputStrategy
-from .result import AgentEvent, RunFinished, RunResult
+from .result import RunResult
 from .run_state import INVALID, Run, deadline_scope, final_output
+from .streaming import Emit, stream_events
 
 if TYPE_CHECKING:
     from ..memory.conversation import Conversation
@@ -144,36 +146,10 @@ class Agent:
         `conversation`, its (windowed) history comes first and the run's new messages are
         stored once the run has finished — never a run that failed or paused half-way.
         """
+        run = await self._begin(input, history, deps, conversation)
+        result = await self._drive(run, None, resumed=False)
         if conversation is not None:
-            loaded = await conversation.history()
-            if self.hooks.has("memory.load"):
-                ctx = HookContext(
-                    point="memory.load",
-                    value=loaded,
-                    agent=self.name,
-                    metadata={"conversation": conversation.id},
-                )
-                await self.hooks.run(ctx)
-                loaded = ctx.value
-            history = [*loaded, *history]
-        result: RunResult[Any] | None = None
-        async for event in self._iterate(input, history, deps, stream=False):
-            if isinstance(event, RunFinished):
-                result = event.result
-        assert result is not None  # _iterate always ends with RunFinished or raises
-        if conversation is not None and result.paused is None:
-            new = result.new_messages()
-            if self.hooks.has("memory.save"):
-                ctx = HookContext(
-                    point="memory.save",
-                    value=new,
-                    agent=self.name,
-                    run_id=result.run_id,
-                    metadata={"conversation": conversation.id},
-                )
-                await self.hooks.run(ctx)
-                new = ctx.value
-            await conversation.add(*new)
+            await self._save(conversation, result)
         return result
 
     def run_sync(
@@ -188,10 +164,30 @@ class Agent:
         return run_sync(self.run(input, history=history, deps=deps, conversation=conversation))
 
     def run_stream(
-        self, input: AgentInput, *, history: Sequence[Message] = (), deps: Any = None
+        self,
+        input: AgentInput,
+        *,
+        history: Sequence[Message] = (),
+        deps: Any = None,
+        conversation: Conversation | None = None,
     ) -> AsyncIterator[AgentEvent]:
-        """Run while yielding the model's stream events, tool results and `RunFinished`."""
-        return self._iterate(input, history, deps, stream=True)
+        """Run while yielding what happens, as bus events (see `llmkit.agents.events`).
+
+        `RunStarted` first; then the model's text and tool-call events as they stream, a
+        `ModelResponseEvent` per reply and a `ToolResultEvent` per tool result; `RunFinished`
+        (with the `RunResult`) last. Each is an `llmkit.events.Event`, so it can be emitted
+        on a bus or recorded as is. Stopping early stops the run.
+        """
+
+        async def produce(emit: Emit) -> None:
+            run = await self._begin(input, history, deps, conversation)
+            await emit(RunStarted(run_id=run.run_id, agent=run.agent.name))
+            result = await self._drive(run, emit, resumed=False)
+            if conversation is not None:
+                await self._save(conversation, result)
+            await emit(RunFinished(result=result, agent=run.agent.name))
+
+        return stream_events(produce)
 
     async def resume(
         self, paused: PausedRun, decisions: Mapping[str, Decision], *, deps: Any = None
@@ -199,12 +195,7 @@ class Agent:
         """Continue a paused run with a decision for each pending call (keyed by call id)."""
         agent = self._find(paused.agent)
         run = Run.resumed(agent, paused, decisions, deps)
-        result: RunResult[Any] | None = None
-        async for event in self._iterate("", (), deps, stream=False, resume=run):
-            if isinstance(event, RunFinished):
-                result = event.result
-        assert result is not None
-        return result
+        return await self._drive(run, None, resumed=True)
 
     def resume_sync(
         self, paused: PausedRun, decisions: Mapping[str, Decision], *, deps: Any = None
@@ -224,76 +215,110 @@ class Agent:
             todo.extend(a for a in agent.handoffs.values() if id(a) not in seen)
         raise ResumeError(f"the run paused in agent {name!r}, which {self.name!r} cannot reach")
 
-    async def _iterate(
+    # The loop is plain coroutines; `emit` is None unless the run is streamed, so a plain run
+    # builds no events (see `llmkit.agents.streaming`). Thousands of runs may wait on tools at
+    # once, so the frames alive while a tool runs are kept few: `_drive` holds the whole loop.
+
+    async def _begin(
         self,
         input: AgentInput,
         history: Sequence[Message],
         deps: Any,
-        *,
-        stream: bool,
-        resume: Run | None = None,
-    ) -> AsyncIterator[AgentEvent]:
-        if resume is None:
-            run = Run(self, self._start(input, history), deps)
-            run.start_index = len(history) + (
-                1 if self._instructions and not _has_system(history) else 0
-            )
-        else:
-            run = resume
-        hooks = self.hooks
-        try:
-            if resume is None and hooks.has("agent.run.start"):
-                ctx = run.hook_context("agent.run.start", list(run.messages))
-                decided = await hooks.run(ctx)
-                run.messages[:] = ctx.value
-                if isinstance(decided, Skip):
-                    yield await self._run_end(run, run.finish(decided.value))
-                    return
-            async for event in self._loop(run, stream=stream, resumed=resume is not None):
-                if isinstance(event, RunFinished):
-                    event = await self._run_end(run, event)
-                yield event
-        except Exception as exc:
-            if hooks.has("agent.run.error"):
-                await hooks.run(run.hook_context("agent.run.error", exc))
-            raise
+        conversation: Conversation | None,
+    ) -> Run:
+        if conversation is not None:
+            history = [*await self._memory(conversation, await conversation.history()), *history]
+        run = Run(self, self._start(input, history), deps)
+        run.start_index = len(history) + (
+            1 if self._instructions and not _has_system(history) else 0
+        )
+        return run
 
-    async def _run_end(self, run: Run, event: RunFinished) -> RunFinished:
-        if not self.hooks.has("agent.run.end"):
-            return event
-        ctx = run.hook_context("agent.run.end", event.result)
+    async def _save(self, conversation: Conversation, result: RunResult[Any]) -> None:
+        if result.paused is None:  # a paused run is stored once it has finished
+            new = await self._memory(conversation, result.new_messages(), run_id=result.run_id)
+            await conversation.add(*new)
+
+    async def _memory(
+        self, conversation: Conversation, messages: list[Message], *, run_id: str | None = None
+    ) -> list[Message]:
+        """Messages loaded from (no `run_id`) or about to be saved to `conversation`, after
+        the ``memory.load`` / ``memory.save`` hooks."""
+        point = "memory.load" if run_id is None else "memory.save"
+        if not self.hooks.has(point):
+            return messages
+        ctx = HookContext(
+            point=point,
+            value=messages,
+            agent=self.name,
+            run_id=run_id,
+            metadata={"conversation": conversation.id},
+        )
         await self.hooks.run(ctx)
-        return RunFinished(result=ctx.value)
+        return list(ctx.value)
 
-    async def _loop(self, run: Run, *, stream: bool, resumed: bool) -> AsyncIterator[AgentEvent]:
-        replay = run.messages[-1] if resumed else None
+    async def _drive(self, run: Run, emit: Emit | None, *, resumed: bool) -> RunResult[Any]:
+        """Ask the model and do what it says until the run is over, within the run's wall
+        time, with the run's start, end and error hooks."""
+        hooks = self.hooks
+        deadline = deadline_scope(run.deadline)
+        try:
+            async with deadline:
+                result = None if resumed else await self._start_hooks(run)
+                while result is None:
+                    agent = run.agent  # changes when the conversation is handed off
+                    if resumed:  # decide on the reply the run paused at
+                        resumed = False
+                        message = run.messages[-1]
+                    else:
+                        message = await self._model_turn(run, agent, emit)
+                    outcome = self._decide(run, agent, message)
+                    if isinstance(outcome, RunResult):
+                        result = outcome
+                    elif outcome is not None:
+                        calls = run.calls_to_run(outcome)
+                        ran = await run.dispatcher.start(run.ctx, calls) if calls else []
+                        results = run.add_tool_results(ran)
+                        if emit is not None:
+                            for event in run.result_events(calls, results):
+                                await emit(event)
+                        if run.handoff is not None:
+                            run.hand_off(run.handoff)
+                if hooks.has("agent.run.end"):
+                    ctx = run.hook_context("agent.run.end", result)
+                    await hooks.run(ctx)
+                    result = ctx.value
+        except Exception as exc:
+            error = run.limit_error(exc, deadline)
+            if hooks.has("agent.run.error"):
+                await hooks.run(run.hook_context("agent.run.error", error))
+            if error is exc:
+                raise
+            raise error from None
+        return result
+
+    async def _start_hooks(self, run: Run) -> RunResult[Any] | None:
+        """Run the ``agent.run.start`` hooks; a `Skip` gives the run's result at once."""
+        if not self.hooks.has("agent.run.start"):
+            return None
+        ctx = run.hook_context("agent.run.start", list(run.messages))
+        decided = await self.hooks.run(ctx)
+        run.messages[:] = ctx.value
+        return run.result(decided.value) if isinstance(decided, Skip) else None
+
+    async def _model_turn(self, run: Run, agent: Agent, emit: Emit | None) -> Message:
+        """One model request with its hooks, recorded in the run; returns the reply."""
         limits = self.limits
-        while True:
-            agent = run.agent  # changes when the conversation is handed off
-            if replay is not None:  # resuming: decide on the reply the run paused at
-                message, replay = replay, None
-                async for event in self._act(run, agent, message):
-                    yield event
-                if run.finished:
-                    return
-                continue
-            if limits.max_steps is not None and run.steps >= limits.max_steps:
-                raise run.stop("max_steps", f"the run made {run.steps} model requests (max_steps)")
-            run.steps += 1
-            async for event in self._model_turn(run, agent, stream=stream):
-                yield event
-            response = run.response
-            assert response is not None
-            run.record(response)
-            async for event in self._act(run, agent, response.message):
-                yield event
-            if run.finished:
-                return
+        if limits.max_steps is not None and run.steps >= limits.max_steps:
+            raise run.stop("max_steps", f"the run made {run.steps} model requests (max_steps)")
+        run.steps += 1
+        response = await self._request(run, agent, emit)
+        if emit is not None:
+            await emit(ModelResponseEvent(response=response, run_id=run.run_id))
+        run.record(response)
+        return response.message
 
-    async def _model_turn(
-        self, run: Run, agent: Agent, *, stream: bool
-    ) -> AsyncIterator[AgentEvent]:
-        """One model request with its hooks; leaves the reply in ``run.response``."""
+    async def _request(self, run: Run, agent: Agent, emit: Emit | None) -> ModelResponse:
         hooks, model = agent.hooks, agent.model
         messages: list[Message] = run.messages
         if hooks.has("model.request.before"):
@@ -306,30 +331,19 @@ class Agent:
             )
             decided = await hooks.run(ctx)
             if isinstance(decided, Skip):  # e.g. a cache hit: the model is not called
-                run.response = as_response(decided.value, model)
-                return
+                return as_response(decided.value, model)
             messages = ctx.value
         attempt = 0
-        response: ModelResponse | None = None
+        response: ModelResponse
         while True:
             try:
-                async with deadline_scope(run.deadline):
-                    if stream:
-                        async with model.stream(
-                            messages, tools=agent._definitions, settings=agent._settings
-                        ) as events:
-                            async for event in events:
-                                yield event
-                        response = events.response
-                    else:
-                        response = await model.request(
-                            messages, tools=agent._definitions, settings=agent._settings
-                        )
+                if emit is None:
+                    response = await model.request(
+                        messages, tools=agent._definitions, settings=agent._settings
+                    )
+                else:
+                    response = await _streamed_request(agent, messages, run.run_id, emit)
                 break
-            except TimeoutError:
-                raise run.stop(
-                    "max_seconds", f"the run took over {self.limits.max_seconds} s"
-                ) from None
             except LLMKitError as exc:
                 if not hooks.has("model.request.error"):
                     raise
@@ -348,10 +362,15 @@ class Agent:
             ctx = run.hook_context("model.request.after", response, model=model.name)
             await hooks.run(ctx)
             response = ctx.value
-        run.response = response
+        return response
 
-    async def _act(self, run: Run, agent: Agent, message: Message) -> AsyncIterator[AgentEvent]:
-        """Do what a reply asks: finish, retry the output, hand off, pause, or run tools."""
+    def _decide(
+        self, run: Run, agent: Agent, message: Message
+    ) -> RunResult[Any] | list[ToolCallPart] | None:
+        """What a reply asks for: the result when the run is over (finished or paused);
+        else the tool calls to run (and ``run.handoff``, the agent to hand off to after
+        them); None when the model is asked again. Not a coroutine: the loop awaits the
+        tools itself, so a run waiting on a tool keeps one frame fewer."""
         calls = message.tool_calls
         output = agent._output
         if output is not None and output.strategy == "tool":
@@ -360,34 +379,30 @@ class Agent:
                 outcome = run.try_output(final_output, output, final)
                 if outcome is not INVALID:
                     run.close_calls(calls, final)
-                    yield run.finish(outcome)
-                    return
+                    return run.result(outcome)
                 calls = [c for c in calls if c is not final]
                 run.pending_results.append(run.invalid_output_result(final))
             elif not calls:
                 run.retry_output(f"Give your answer by calling the {OUTPUT_TOOL} tool.", count=True)
-                return
+                return None
         elif not calls:
             if output is None:
-                yield run.finish(message.text)
-                return
+                return run.result(message.text)
             outcome = run.try_output(output.from_text, message.text)
             if outcome is not INVALID:
-                yield run.finish(outcome)
-                return
+                return run.result(outcome)
             run.retry_output(
                 f"Your answer is not valid:\n{run.last_output_error}\nAnswer again with JSON "
                 "that matches the schema.",
                 count=False,  # try_output counted it
             )
-            return
+            return None
         pending = [
             c for c in calls if c.name in agent._approval_needed and c.id not in run.decisions
         ]
         if pending:
             run.pending_results = []  # recomputed from the same reply on resume
-            yield run.pause(pending)
-            return
+            return run.pause(pending)
         handoff = next((c for c in calls if c.name in agent.handoffs), None)
         if handoff is not None:
             calls = [c for c in calls if c is not handoff]
@@ -398,10 +413,8 @@ class Agent:
                     content=f"Transferred to {agent.handoffs[handoff.name].name}.",
                 )
             )
-        async for tool_event in run.dispatch(calls):
-            yield tool_event
-        if handoff is not None:
-            run.hand_off(agent.handoffs[handoff.name])
+        run.handoff = None if handoff is None else agent.handoffs[handoff.name]
+        return calls
 
     def _start(self, input: AgentInput, history: Sequence[Message]) -> list[Message]:
         messages: list[Message] = []
@@ -448,6 +461,19 @@ def as_response(value: Any, model: Model) -> ModelResponse:
         model_name=model.model_name,
         provider=model.provider_name,
     )
+
+
+async def _streamed_request(
+    agent: Agent, messages: list[Message], run_id: str, emit: Emit
+) -> ModelResponse:
+    async with agent.model.stream(
+        messages, tools=agent._definitions, settings=agent._settings
+    ) as events:
+        async for event in events:
+            streamed = from_model_event(event, run_id)
+            if streamed is not None:
+                await emit(streamed)
+    return events.response
 
 
 def _has_system(history: Sequence[Message]) -> bool:

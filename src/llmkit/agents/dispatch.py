@@ -8,7 +8,7 @@ many calls in one reply.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from typing import Any
 
 from ..hooks.registry import HookContext, HookRegistry
@@ -62,22 +62,55 @@ class ToolDispatcher:
         self.hooks = hooks if hooks is not None else HookRegistry()
         self.agent_name = agent_name
         self.calls_made = 0
-        self._failures: dict[str, int] = {}
+        self._failures: dict[str, int] | None = None  # made on the first failure
 
     def would_exceed(self, count: int) -> bool:
         """Whether running `count` more calls would break the tool-call budget."""
         return self.max_tool_calls is not None and self.calls_made + count > self.max_tool_calls
 
+    def start(
+        self, ctx: RunContext[Any], calls: Sequence[ToolCallPart]
+    ) -> Awaitable[ToolResultPart | list[ToolResultPart]]:
+        """Start `calls`, concurrently. Awaiting gives one call's result, or the results of
+        several in the order of the calls. A plain method, not a coroutine, and a single
+        call skips gather's tasks: a run waiting on its tool holds no frame here."""
+        self.calls_made += len(calls)
+        if len(calls) == 1:
+            return self._run_one(ctx, calls[0])
+        return self._run_all(ctx, calls)
+
     async def run(
         self, ctx: RunContext[Any], calls: Sequence[ToolCallPart]
     ) -> list[ToolResultPart]:
         """Run `calls` concurrently; results come back in the order of the calls."""
-        self.calls_made += len(calls)
-        if len(calls) == 1:  # the common case skips gather's task creation
-            return [await self._run_one(ctx, calls[0])]
+        ran = await self.start(ctx, calls)
+        return [ran] if isinstance(ran, ToolResultPart) else ran
+
+    async def _run_all(
+        self, ctx: RunContext[Any], calls: Sequence[ToolCallPart]
+    ) -> list[ToolResultPart]:
         return list(await asyncio.gather(*(self._run_one(ctx, c) for c in calls)))
 
     async def _run_one(self, ctx: RunContext[Any], call: ToolCallPart) -> ToolResultPart:
+        ready = self._prepare(ctx, call)
+        if isinstance(ready, ToolResultPart):
+            return ready
+        tool, tool_ctx = ready
+        has = self.hooks.has
+        if has("tool.call.before") or has("tool.call.after") or has("tool.call.error"):
+            return await self._run_hooked(tool, tool_ctx, call)
+        # Without tool hooks the coroutine stays this small: thousands may wait at once.
+        assert call.arguments is not None  # _prepare answered invalid arguments
+        try:
+            value = await self._invoke(tool, tool_ctx, call.arguments)
+        except Exception as exc:
+            return self._error_result(call, tool, exc)
+        return self._result(call, value)
+
+    def _prepare(
+        self, ctx: RunContext[Any], call: ToolCallPart
+    ) -> ToolResultPart | tuple[Tool, RunContext[Any]]:
+        """The tool and its context for `call`, or the error result if it cannot run."""
         tool = self.tools.get(call.name)
         if tool is None:
             known = ", ".join(sorted(self.tools)) or "none"
@@ -95,11 +128,24 @@ class ToolDispatcher:
             usage=ctx.usage,
             messages=ctx.messages,
             tool_call_id=call.id,
-            retry=self._failures.get(call.name, 0),
+            retry=self._failures.get(call.name, 0) if self._failures else 0,
             policy=self.policy,
         )
+        return tool, tool_ctx
+
+    def _invoke(
+        self, tool: Tool, ctx: RunContext[Any], arguments: dict[str, Any]
+    ) -> Awaitable[Any]:
+        if tool.timeout is None:
+            return tool.start(ctx, arguments)
+        return self._call_with_timeout(tool, ctx, arguments)
+
+    async def _run_hooked(
+        self, tool: Tool, tool_ctx: RunContext[Any], call: ToolCallPart
+    ) -> ToolResultPart:
+        """`_run_one` with the ``tool.call.before/after/error`` hooks."""
         hooks = self.hooks
-        arguments: dict[str, Any] = call.arguments
+        arguments: dict[str, Any] = call.arguments or {}
         if hooks.has("tool.call.before"):
             hook = self._hook_context(
                 "tool.call.before", dict(arguments), ctx_run=tool_ctx, call=call
@@ -112,7 +158,7 @@ class ToolDispatcher:
         value: Any = None
         while True:
             try:
-                value = await self._call(tool, tool_ctx, arguments)
+                value = await self._invoke(tool, tool_ctx, arguments)
                 break
             except Exception as exc:
                 if isinstance(exc, HookCancelled | HookError) or not hooks.has("tool.call.error"):
@@ -139,9 +185,10 @@ class ToolDispatcher:
             return self._error_result(call, tool, value)
         return self._result(call, value)
 
-    async def _call(self, tool: Tool, ctx: RunContext[Any], arguments: dict[str, Any]) -> Any:
-        if tool.timeout is None:
-            return await tool.call(ctx, arguments)
+    @staticmethod
+    async def _call_with_timeout(
+        tool: Tool, ctx: RunContext[Any], arguments: dict[str, Any]
+    ) -> Any:
         try:
             async with asyncio.timeout(tool.timeout):
                 return await tool.call(ctx, arguments)
@@ -176,6 +223,8 @@ class ToolDispatcher:
     def _failed(self, call: ToolCallPart, tool: Tool | str, message: str) -> ToolResultPart:
         key = call.name if isinstance(tool, Tool) else "\0unknown"
         budget = tool.max_retries if isinstance(tool, Tool) else UNKNOWN_TOOL_RETRIES
+        if self._failures is None:
+            self._failures = {}
         failures = self._failures[key] = self._failures.get(key, 0) + 1
         if failures > budget:
             raise RetriesExhausted(call.name, message)

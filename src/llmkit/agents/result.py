@@ -1,17 +1,16 @@
-"""What a run returns, and the events a streamed run adds to the model's."""
+"""What a run returns."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-from ..messages import Message, ToolCallPart, ToolResultPart, Usage
-from ..models.stream import StreamEvent
+from ..messages import Message, Usage
 
 if TYPE_CHECKING:
     from .approval import PausedRun
 
-__all__ = ["AgentEvent", "RunFinished", "RunResult", "ToolResultEvent"]
+__all__ = ["RunResult"]
 
 OutputT = TypeVar("OutputT")
 
@@ -34,24 +33,3 @@ class RunResult(Generic[OutputT]):
     def new_messages(self) -> list[Message]:
         """The messages this run added (not the history it started from)."""
         return self.messages[self.new_message_index :]
-
-
-@dataclass(slots=True, kw_only=True)
-class ToolResultEvent:
-    """A tool call finished (or failed; `result.is_error` says which)."""
-
-    call: ToolCallPart
-    result: ToolResultPart
-    kind: Literal["tool_result"] = "tool_result"
-
-
-@dataclass(slots=True, kw_only=True)
-class RunFinished:
-    """The run is over; `result` is what `Agent.run` would have returned."""
-
-    result: RunResult[Any]
-    kind: Literal["run_finished"] = "run_finished"
-
-
-AgentEvent = StreamEvent | ToolResultEvent | RunFinished
-"""What `Agent.run_stream` yields: the model's stream events, tool results, and the end."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
@@ -15,9 +15,10 @@ from ..models.request import ModelResponse
 from ..tools.base import RunContext
 from .approval import Decision, EditArguments, PausedRun, Reject, ResumeError
 from .dispatch import RetriesExhausted, ToolDispatcher
+from .events import ToolResultEvent
 from .limits import LimitExceeded
 from .output import OutputInvalid, OutputSpec
-from .result import AgentEvent, RunFinished, RunResult, ToolResultEvent
+from .result import RunResult
 
 if TYPE_CHECKING:
     from .agent import Agent
@@ -43,12 +44,11 @@ class Run:
         "deadline",
         "decisions",
         "dispatcher",
-        "finished",
+        "handoff",
         "last_output_error",
         "messages",
         "output_failures",
         "pending_results",
-        "response",
         "run_id",
         "start_index",
         "steps",
@@ -66,9 +66,8 @@ class Run:
         self.output_failures = 0
         self.last_output_error = ""
         self.pending_results: list[ToolResultPart] = []
+        self.handoff: Agent | None = None  # set by a reply that hands the run off
         self.decisions: dict[str, Decision] = {}
-        self.finished = False
-        self.response: ModelResponse | None = None
         self.deadline = (
             None if limits.max_seconds is None else time.monotonic() + limits.max_seconds
         )
@@ -86,6 +85,7 @@ class Run:
     def hand_off(self, target: Agent) -> None:
         """Continue the same conversation with `target`'s model, instructions and tools."""
         self.agent = target
+        self.handoff = None
         self.dispatcher.tools = target.tools
         self.dispatcher.hooks = target.hooks
         self.dispatcher.agent_name = target.name
@@ -133,13 +133,8 @@ class Run:
             new_message_index=self.start_index,
         )
 
-    def finish(self, output: Any) -> RunFinished:
-        self.finished = True
-        return RunFinished(result=self.result(output))
-
-    def pause(self, pending: list[ToolCallPart]) -> RunFinished:
+    def pause(self, pending: list[ToolCallPart]) -> RunResult[Any]:
         """End this leg of the run waiting for decisions on `pending`."""
-        self.finished = True
         result = self.result(None)
         result.paused = PausedRun(
             run_id=self.run_id,
@@ -151,7 +146,7 @@ class Run:
             tool_calls_made=self.dispatcher.calls_made,
             start_index=self.start_index,
         )
-        return RunFinished(result=result)
+        return result
 
     @classmethod
     def resumed(
@@ -245,36 +240,51 @@ class Run:
                 to_run.append(call)
         return to_run, refused
 
-    async def dispatch(self, calls: Sequence[ToolCallPart]) -> AsyncIterator[AgentEvent]:
-        """Run the calls within the budgets; append and yield their results."""
-        limits, dispatcher = self.agent.limits, self.dispatcher
-        results = self.pending_results
-        self.pending_results = []
+    def calls_to_run(self, calls: Sequence[ToolCallPart]) -> Sequence[ToolCallPart]:
+        """The calls to run now, after the decisions of a resumed run; raises
+        `LimitExceeded` if they would break the tool-call budget."""
         if self.decisions:
             calls, refused = self._apply_decisions(calls)
-            results = [*results, *refused]
-        if calls:
-            if dispatcher.would_exceed(len(calls)):
-                raise self.stop(
-                    "max_tool_calls",
-                    f"the model asked for tool call {dispatcher.calls_made + len(calls)}, "
-                    f"over max_tool_calls={limits.max_tool_calls}",
-                )
-            try:
-                async with deadline_scope(self.deadline):
-                    results = [*await dispatcher.run(self.ctx, calls), *results]
-            except TimeoutError:
-                raise self.stop(
-                    "max_seconds", f"the run took over {limits.max_seconds} s"
-                ) from None
-            except RetriesExhausted as exc:
-                raise self.stop(f"tool_retries:{exc.name}", str(exc)) from None
+            self.pending_results.extend(refused)
+        dispatcher = self.dispatcher
+        if calls and dispatcher.would_exceed(len(calls)):
+            raise self.stop(
+                "max_tool_calls",
+                f"the model asked for tool call {dispatcher.calls_made + len(calls)}, "
+                f"over max_tool_calls={self.agent.limits.max_tool_calls}",
+            )
+        return calls
+
+    def add_tool_results(self, ran: ToolResultPart | list[ToolResultPart]) -> list[ToolResultPart]:
+        """Append the results of the calls that ran (and of those that did not) as one
+        message; returns them."""
+        results = [ran] if isinstance(ran, ToolResultPart) else ran
+        if self.pending_results:
+            results = [*results, *self.pending_results]
+            self.pending_results = []
         self.messages.append(Message.tool_results(results))
+        return results
+
+    def result_events(
+        self, calls: Sequence[ToolCallPart], results: Sequence[ToolResultPart]
+    ) -> list[ToolResultEvent]:
+        """A `ToolResultEvent` per call that ran."""
         by_id = {c.id: c for c in calls}
-        for part in results:
-            call = by_id.get(part.tool_call_id)
-            if call is not None:
-                yield ToolResultEvent(call=call, result=part)
+        return [
+            ToolResultEvent(call=by_id[part.tool_call_id], result=part, run_id=self.run_id)
+            for part in results
+            if part.tool_call_id in by_id
+        ]
+
+    def limit_error(self, exc: Exception, deadline: AbstractAsyncContextManager[Any]) -> Exception:
+        """What the run raises for `exc`: the run's deadline passing and a tool's retries
+        running out are `LimitExceeded` (carrying the run so far); anything else is itself."""
+        expired = isinstance(deadline, asyncio.Timeout) and deadline.expired()
+        if isinstance(exc, TimeoutError) and expired:
+            return self.stop("max_seconds", f"the run took over {self.agent.limits.max_seconds} s")
+        if isinstance(exc, RetriesExhausted):
+            return self.stop(f"tool_retries:{exc.name}", str(exc))
+        return exc
 
 
 def add_usage(total: Usage, more: Usage) -> None:
@@ -285,7 +295,10 @@ def add_usage(total: Usage, more: Usage) -> None:
     total.requests += more.requests or 1
 
 
+_NO_DEADLINE = nullcontext()  # stateless, so one serves every run
+
+
 def deadline_scope(deadline: float | None) -> AbstractAsyncContextManager[Any]:
     if deadline is None:
-        return nullcontext()
+        return _NO_DEADLINE
     return asyncio.timeout_at(asyncio.get_running_loop().time() + deadline - time.monotonic())

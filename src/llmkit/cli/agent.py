@@ -7,11 +7,11 @@ import json
 import sys
 
 from ..agents.agent import Agent
-from ..agents.result import RunFinished, RunResult
+from ..agents.events import RunFinished, TextDeltaEvent
+from ..agents.result import RunResult
 from ..events.bus import EventBus
 from ..events.recording import JsonlRecorder
 from ..hooks.builtin.event_hooks import EventHooks
-from ..models.stream import TextDelta
 from ..tools.results import serialize_result
 
 __all__ = ["run_agent"]
@@ -25,7 +25,7 @@ async def run_agent(args: argparse.Namespace) -> int:
     try:
         if args.stream and not args.json:
             async for event in agent.run_stream(text):
-                if isinstance(event, TextDelta):
+                if isinstance(event, TextDeltaEvent):
                     sys.stdout.write(event.text)
                     sys.stdout.flush()
                 elif isinstance(event, RunFinished):

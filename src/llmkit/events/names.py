@@ -17,6 +17,11 @@ __all__ = [
     "MODEL_REQUEST_COMPLETED",
     "MODEL_REQUEST_FAILED",
     "MODEL_REQUEST_STARTED",
+    "MODEL_TEXT_DELTA",
+    "MODEL_TOOL_CALL_ARGUMENTS",
+    "MODEL_TOOL_CALL_COMPLETED",
+    "MODEL_TOOL_CALL_STARTED",
+    "MODEL_USAGE",
     "SCRIPT_COMPLETED",
     "SCRIPT_FAILED",
     "SCRIPT_OUTPUT",
@@ -43,6 +48,13 @@ AGENT_RUN_FAILED = "agent.run.failed"
 MODEL_REQUEST_STARTED = "model.request.started"
 MODEL_REQUEST_COMPLETED = "model.request.completed"
 MODEL_REQUEST_FAILED = "model.request.failed"
+
+# What a streamed reply is made of, as `Agent.run_stream` reports it.
+MODEL_TEXT_DELTA = "model.text.delta"
+MODEL_TOOL_CALL_STARTED = "model.tool_call.started"
+MODEL_TOOL_CALL_ARGUMENTS = "model.tool_call.arguments"
+MODEL_TOOL_CALL_COMPLETED = "model.tool_call.completed"
+MODEL_USAGE = "model.usage"
 
 # One tool call: payload carries tool, call id, arguments and result or error.
 TOOL_CALL_STARTED = "tool.call.started"

@@ -87,6 +87,7 @@ class HookHandle:
     predicate: Callable[[HookContext], bool] | None
     critical: bool
     is_async: bool
+    filtered: bool = False  # has a match or a predicate to check
     failures: int = 0
     disabled: bool = False
 
@@ -126,6 +127,7 @@ class HookRegistry:
             predicate=when,
             critical=critical,
             is_async=inspect.iscoroutinefunction(fn),
+            filtered=bool(match) or when is not None,
         )
         hooks = self._hooks.setdefault(point, [])
         hooks.append(handle)
@@ -166,16 +168,18 @@ class HookRegistry:
         ``ctx.value``. `Cancel` raises `HookCancelled`.
         """
         for handle in self._hooks.get(ctx.point, ()):
-            if handle.disabled or not _matches(handle, ctx):
+            if handle.disabled or (handle.filtered and not _matches(handle, ctx)):
                 continue
             try:
                 result = handle.fn(ctx)
-                if handle.is_async or inspect.isawaitable(result):
+                # Most hooks are sync and return None: that path skips the awaitable check.
+                if result is not None and (handle.is_async or inspect.isawaitable(result)):
                     result = await result
             except Exception as exc:
                 self._failed(handle, exc)
                 continue
-            handle.failures = 0
+            if handle.failures:
+                handle.failures = 0
             if result is None:
                 continue
             if isinstance(result, Modify):

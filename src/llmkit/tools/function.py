@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Generic, ParamSpec, TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, Generic, ParamSpec, TypeVar, cast
 
 from ..errors import ConfigError
 from ..models.request import ToolDefinition
+from ..threads import run_in_thread
 from .base import RunContext, Tool, ToolError
 from .checks import check_capabilities, check_tool_name
 from .docstrings import parse_docstring
@@ -92,34 +93,45 @@ class FunctionTool(Tool, Generic[P, R]):
     async def call(self, ctx: RunContext[Any], arguments: Mapping[str, Any]) -> Any:
         """Validate `arguments`, run the function and return its result as-is.
 
-        A sync function runs in a worker thread so it cannot block the event loop. When
-        `timeout` passes, the call raises `ToolError`; a sync function's thread cannot be
-        stopped, so it keeps running in the background until the function returns.
+        A sync function runs in a worker thread so it cannot block the event loop (if it
+        returns an awaitable, that is awaited too). When `timeout` passes, the call raises
+        `ToolError`; a sync function's thread cannot be stopped, so it keeps running in the
+        background until the function returns.
 
         Raises:
             ModelRetry: The arguments are invalid (the message names each bad field), or
                 the function raised it.
             ToolError: The call timed out, or the function raised it.
         """
+        return await self._begin(ctx, arguments)
+
+    def start(self, ctx: RunContext[Any], arguments: Mapping[str, Any]) -> Awaitable[Any]:
+        """`call` without a coroutine of its own: the function's coroutine, or the future
+        of its thread (see `Tool.start`)."""
+        if type(self).call is not FunctionTool.call:  # a subclass changed what a call does
+            return self.call(ctx, arguments)
+        return self._begin(ctx, arguments)
+
+    def _begin(self, ctx: RunContext[Any], arguments: Mapping[str, Any]) -> Awaitable[Any]:
         args, kwargs = self.arguments.bind(self.name, ctx, arguments)
+        if self.timeout is None:
+            return self._start(args, kwargs)
+        return self._call_with_timeout(args, kwargs)
+
+    def _start(self, args: list[Any], kwargs: dict[str, Any]) -> Awaitable[Any]:
+        if self.is_async:
+            return cast(Awaitable[Any], self.function(*args, **kwargs))
+        return run_in_thread(self.function, *args, **kwargs)
+
+    async def _call_with_timeout(self, args: list[Any], kwargs: dict[str, Any]) -> Any:
         try:
             async with asyncio.timeout(self.timeout) as scope:
-                return await self._run(args, kwargs)
+                return await self._start(args, kwargs)
         except TimeoutError:
             # A TimeoutError the function raised itself is its own error, not ours.
             if not scope.expired():
                 raise
             raise ToolError(f"tool {self.name!r} timed out after {self.timeout:g} s") from None
-
-    async def _run(self, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        if self.is_async:
-            result: Any = self.function(*args, **kwargs)
-        else:
-            result = await asyncio.to_thread(self.function, *args, **kwargs)
-        # Sync functions that return an awaitable (a wrapped coroutine function) still work.
-        if inspect.isawaitable(result):
-            result = await result
-        return result
 
     def __repr__(self) -> str:
         return f"FunctionTool({self.name!r}, function={_function_name(self.function)})"
