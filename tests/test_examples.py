@@ -79,3 +79,15 @@ def test_observability_example_prints_logs_spans_and_metrics() -> None:
         for line in out
     )
     assert any(line.startswith("log: agent calculator run") for line in out)
+
+
+def test_research_workflow_pauses_for_approval_and_resumes(tmp_path: Path) -> None:
+    out = run_example("workflows/research.py", str(tmp_path / "research.db")).splitlines()
+    answer = "Yes, if you keep two: llamas are calm and cheap but need company."
+    assert out == [
+        f"paused: Publish this answer? {answer}",
+        'summaries: ["Llamas guard sheep well.", "Llamas eat grass and hay.", '
+        '"Llamas are herd animals."]',
+        f'report: {{"answer": "{answer}", "decision": "publish", "rounds": 2}}',
+        "status: completed",
+    ]

@@ -1,9 +1,11 @@
 """A 4-step durable workflow run in a real subprocess that the test SIGKILLs.
 
 Usage: ``python workflow_crash_child.py DB SIDE_EFFECTS RUN_ID PAUSE [IDEMPOTENT]`` where
-PAUSE is ``after:K`` (block once step K's ``finished`` checkpoint is committed, before the
-next step starts), ``inside:K`` (block in step K after its side effect) or ``none``. While
-blocked, the child writes ``SIDE_EFFECTS.paused`` so the parent knows when to kill it.
+IDEMPOTENT lists step ids (``field:s3`` marks s3 ``idempotent`` in the definition instead
+of naming it to `run_durable`) and PAUSE is ``after:K`` (block once step K's ``finished``
+checkpoint is committed, before the next step starts), ``inside:K`` (block in step K after
+its side effect) or ``none``. While blocked, the child writes ``SIDE_EFFECTS.paused`` so the
+parent knows when to kill it.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ def _block(side: Path) -> None:
     time.sleep(60)  # the parent kills us long before this ends
 
 
-def build(side: Path, pause: str = "none") -> tuple[WorkflowRunner, Workflow]:
+def build(
+    side: Path, pause: str = "none", marked: frozenset[str] = frozenset()
+) -> tuple[WorkflowRunner, Workflow]:
     """The runner and workflow; each step appends its id to `side` (double runs show)."""
 
     def step(n: int, prev: Any) -> dict[str, Any]:
@@ -42,6 +46,7 @@ def build(side: Path, pause: str = "none") -> tuple[WorkflowRunner, Workflow]:
             id=sid,
             script="step",
             output="total" if sid == "s3" else None,
+            idempotent=sid in marked,
             input={"n": i + 1, "prev": f"${{ steps.{STEP_IDS[i - 1]} }}" if i else None},
         )
         for i, sid in enumerate(STEP_IDS)
@@ -68,8 +73,10 @@ class PausingStore(CheckpointStore):
 
 async def main(argv: list[str]) -> None:
     db, side, run_id, pause = Path(argv[0]), Path(argv[1]), argv[2], argv[3]
-    idempotent = argv[4].split(",") if len(argv) > 4 and argv[4] else []
-    runner, workflow = build(side, pause)
+    names = argv[4].split(",") if len(argv) > 4 and argv[4] else []
+    idempotent = [n for n in names if not n.startswith("field:")]
+    marked = frozenset(n.removeprefix("field:") for n in names if n.startswith("field:"))
+    runner, workflow = build(side, pause, marked)
     async with PausingStore(db, side, pause) as store:
         await run_durable(runner, workflow, {"x": 1}, store, run_id, idempotent=idempotent)
 

@@ -3,7 +3,8 @@
 Precedence, highest first (documented in docs/configuration.md):
 
 1. arguments passed in code (``get_model("openai:x", base_url=...)``);
-2. environment variables (``LLMKIT_MODEL``, ``OPENAI_BASE_URL``, ``OPENAI_API_KEY``…);
+2. environment variables (``LLMKIT_MODEL``, ``LLMKIT_DASK_SCHEDULER``, ``OPENAI_BASE_URL``,
+   ``OPENAI_API_KEY``…);
 3. ``llmkit.toml`` in the project folder (the current folder or the nearest parent with one);
 4. ``llmkit.toml`` in the user config folder (``$XDG_CONFIG_HOME/llmkit`` or ``~/.config/llmkit``);
 5. built-in defaults (``local:smollm2``).
@@ -28,6 +29,7 @@ DEFAULT_MODEL = "local:smollm2"
 CONFIG_FILE = "llmkit.toml"
 
 _PROVIDER_FIELDS = {"kind", "base_url", "api_key_env", "headers", "timeout", "max_retries"}
+_WORKFLOW_FIELDS = {"dask_scheduler", "checkpoint_db"}
 
 
 @dataclass(slots=True, kw_only=True)
@@ -49,10 +51,17 @@ class ProviderConfig:
 
 @dataclass(slots=True, kw_only=True)
 class Config:
-    """Everything llmkit reads from files and the environment."""
+    """Everything llmkit reads from files and the environment.
+
+    `dask_scheduler` is the address `DaskExecutor` connects to (``[workflows]
+    dask_scheduler`` in llmkit.toml, or ``LLMKIT_DASK_SCHEDULER``).
+    """
 
     default_model: str = DEFAULT_MODEL
     providers: dict[str, ProviderConfig] = field(default_factory=dict)
+    dask_scheduler: str | None = None
+    #: The checkpoint database of `llmkit workflow` (``[workflows] checkpoint_db``).
+    checkpoint_db: str | None = None
     files: list[Path] = field(default_factory=list)
     env: Mapping[str, str] = field(default_factory=dict)
 
@@ -70,6 +79,9 @@ def load_config(*, cwd: Path | None = None, env: Mapping[str, str] | None = None
     model = environ.get("LLMKIT_MODEL", "").strip()
     if model:
         config.default_model = model
+    scheduler = environ.get("LLMKIT_DASK_SCHEDULER", "").strip()
+    if scheduler:
+        config.dask_scheduler = scheduler
     return config
 
 
@@ -103,10 +115,11 @@ def _merge_file(config: Config, path: Path) -> None:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read it as TOML: {exc}") from None
     config.files.append(path)
-    unknown = set(data) - {"default_model", "providers"}
+    unknown = set(data) - {"default_model", "providers", "workflows"}
     if unknown:
         raise ConfigError(
-            f"{path}: unknown key(s) {sorted(unknown)}; allowed: default_model, providers"
+            f"{path}: unknown key(s) {sorted(unknown)}; allowed: default_model, providers, "
+            "workflows"
         )
     if "default_model" in data:
         if not isinstance(data["default_model"], str) or not data["default_model"].strip():
@@ -117,17 +130,39 @@ def _merge_file(config: Config, path: Path) -> None:
         raise ConfigError(f"{path}: [providers] must be a table of [providers.NAME] tables")
     for name, table in providers.items():
         config.providers[name] = _provider_from_table(path, name, table)
+    if "workflows" in data:
+        _merge_workflows(config, path, data["workflows"])
+
+
+def _check_table(where: str, table: Any, allowed: set[str]) -> None:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table")
+    unknown = set(table) - allowed
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
+
+
+def _merge_workflows(config: Config, path: Path, table: Any) -> None:
+    where = f"{path}: [workflows]"
+    _check_table(where, table, _WORKFLOW_FIELDS)
+    if "dask_scheduler" in table:
+        address = table["dask_scheduler"]
+        if not isinstance(address, str) or not address.strip():
+            raise ConfigError(
+                f"{where}: dask_scheduler must be a scheduler address like 'tcp://host:8786'"
+            )
+        config.dask_scheduler = address.strip()
+    if "checkpoint_db" in table:
+        db = table["checkpoint_db"]
+        if not isinstance(db, str) or not db.strip():
+            raise ConfigError(f"{where}: checkpoint_db must be a file path")
+        # A relative path is relative to the file that says it.
+        config.checkpoint_db = str(path.parent / Path(db.strip()).expanduser())
 
 
 def _provider_from_table(path: Path, name: str, table: Any) -> ProviderConfig:
     where = f"{path}: [providers.{name}]"
-    if not isinstance(table, dict):
-        raise ConfigError(f"{where} must be a table")
-    unknown = set(table) - _PROVIDER_FIELDS
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_PROVIDER_FIELDS)}"
-        )
+    _check_table(where, table, _PROVIDER_FIELDS)
     for key in ("kind", "base_url", "api_key_env"):
         if key in table and not isinstance(table[key], str):
             raise ConfigError(f"{where}: {key} must be a string")

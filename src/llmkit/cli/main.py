@@ -12,6 +12,8 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import ConfigError, LLMKitError, ProviderError
+from .script import add_script_commands
+from .workflow_args import add_workflow_parser
 
 __all__ = ["EXIT_CONFIG", "EXIT_OTHER", "EXIT_PROVIDER", "EXIT_USAGE", "build_parser", "main"]
 
@@ -111,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="grant running the program NAME",
     )
+    add_workflow_parser(commands)
+    add_script_commands(commands)
+    from .memory import add_memory_parser
+
+    add_memory_parser(commands)
     return parser
 
 
@@ -141,10 +148,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .events import run_events
 
             return asyncio.run(run_events(args))
+        if args.command in ("run", "exec"):
+            from .script import run_script_command
+
+            return run_script_command(args)
+        if args.command == "memory":
+            from .memory import run_memory
+
+            return asyncio.run(run_memory(args))
         if args.command == "tools":
             from .tools import run_tools
 
             return asyncio.run(run_tools(args))
+        if args.command == "workflow":
+            from .workflow import run_workflow
+
+            return asyncio.run(run_workflow(args))
         from .models import run_models
 
         return run_models(args)

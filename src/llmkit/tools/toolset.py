@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from os import PathLike
 from typing import Any, overload
 
 from ..errors import ConfigError
@@ -39,6 +40,21 @@ class Toolset:
             by_name[tool.name] = tool
         self._tools: Mapping[str, Tool] = by_name
         self._definitions: tuple[ToolDefinition, ...] | None = None
+
+    @classmethod
+    def from_script(cls, path: str | PathLike[str], **options: Any) -> Toolset:
+        """The tools a script defines with ``Tool.define``, for any agent to call.
+
+        `options` are those of `llmkit.scripting.ScriptOptions` (permissions, limits,
+        args...); the tools run sandboxed in the script's engine under them.
+
+        Raises:
+            ConfigError: The script defines no tools, or cannot be read.
+            ScriptError: The script failed while loading.
+        """
+        from ..scripting.run import script_toolset
+
+        return script_toolset(path, **options)
 
     # -- reading ---------------------------------------------------------------------------
 

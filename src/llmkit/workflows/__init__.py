@@ -6,12 +6,16 @@ Expressions are JMESPath written ``${ ... }``; templates are sandboxed Jinja2
 
 from __future__ import annotations
 
+from .approval import ApprovalDecision, ApprovalError, ApprovalRejected, PendingApproval
 from .as_tool import WorkflowTool
 from .builder import Steps, WorkflowBuilder
-from .checkpoints import CheckpointError, CheckpointStore
+from .checkpoints import CheckpointError, CheckpointStore, RunCancelled, RunInfo, RunSummary
+from .dask_executor import DaskExecutor
 from .definition import (
     STEP_KINDS,
     AgentStep,
+    ApprovalStep,
+    CircuitBreaker,
     ConditionalStep,
     DelayStep,
     LoopStep,
@@ -29,6 +33,7 @@ from .definition import (
 from .durable import StepInterrupted, resume, run_durable
 from .engine import WorkflowRunner
 from .errors import (
+    CircuitOpen,
     ExpressionError,
     StepFailed,
     StepTimeout,
@@ -37,13 +42,34 @@ from .errors import (
     WorkflowFailed,
     WorkflowInputError,
 )
+from .fanout import Branch, Executor, ExecutorError, LocalExecutor
 from .loader import load_workflow
 from .mermaid import to_mermaid
 from .parse import parse_workflow
-from .results import StepRecord, StepStatus, WorkflowResult
+from .policies import Circuit
+from .results import CompensationRecord, StepRecord, StepStatus, WorkflowResult
+from .serialize import workflow_to_dict
 from .validate import check_subworkflows, validate_workflow
 
 __all__ = [
+    "Branch",
+    "DaskExecutor",
+    "Executor",
+    "ExecutorError",
+    "LocalExecutor",
+    "ApprovalDecision",
+    "ApprovalError",
+    "ApprovalRejected",
+    "ApprovalStep",
+    "Circuit",
+    "CircuitBreaker",
+    "CircuitOpen",
+    "CompensationRecord",
+    "PendingApproval",
+    "RunCancelled",
+    "RunInfo",
+    "RunSummary",
+    "workflow_to_dict",
     "CheckpointError",
     "CheckpointStore",
     "StepInterrupted",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
 from .definition import (
     AgentStep,
+    ApprovalStep,
     ConditionalStep,
     DelayStep,
     LoopStep,
@@ -33,11 +35,22 @@ def _input(value: Mapping[str, Any] | None) -> dict[str, Any]:
     return dict(value or {})
 
 
+def _with_tuples(step: Step) -> Step:
+    # `compensate` may come as one step, a list or a `Steps`; a definition holds a tuple.
+    undo: Any = step.compensate
+    if isinstance(undo, tuple):
+        return step
+    body = undo if isinstance(undo, Steps | Sequence) else [undo]
+    return dataclasses.replace(step, compensate=_steps(body))
+
+
 class Steps:
     """A list of steps built by chained calls; pass one as the body of a compound step.
 
     Every method takes the common step options as keywords: ``output``, ``timeout``,
-    ``retry`` (a `Retry`), ``continue_on_error``.
+    ``retry`` (a `Retry`), ``continue_on_error``, ``idempotent``, ``fallback`` (a step),
+    ``compensate`` (a step, a list or a `Steps`) and ``circuit_breaker`` (a
+    `CircuitBreaker`).
     """
 
     def __init__(self) -> None:
@@ -45,7 +58,7 @@ class Steps:
 
     def add(self, step: Step) -> Self:
         """Append a step made by hand."""
-        self.steps.append(step)
+        self.steps.append(_with_tuples(step))
         return self
 
     def tool(self, id: str, tool: str, input: Mapping[str, Any] | None = None, **opts: Any) -> Self:
@@ -61,6 +74,26 @@ class Steps:
     ) -> Self:
         """A `ScriptStep`."""
         return self.add(ScriptStep(id=id, script=script, input=_input(input), **opts))
+
+    def approval(
+        self,
+        id: str,
+        prompt: str,
+        *,
+        options: Sequence[Any] | None = None,
+        schema: Mapping[str, Any] | None = None,
+        **opts: Any,
+    ) -> Self:
+        """An `ApprovalStep`: pause a durable run until a human decides."""
+        return self.add(
+            ApprovalStep(
+                id=id,
+                prompt=prompt,
+                options=list(options) if options is not None else None,
+                schema=dict(schema) if schema is not None else None,
+                **opts,
+            )
+        )
 
     def transform(self, id: str, value: Any, **opts: Any) -> Self:
         """A `TransformStep`."""

@@ -13,6 +13,8 @@ from typing import Any, ClassVar
 __all__ = [
     "STEP_KINDS",
     "AgentStep",
+    "ApprovalStep",
+    "CircuitBreaker",
     "ConditionalStep",
     "DelayStep",
     "LoopStep",
@@ -28,22 +30,52 @@ __all__ = [
     "Workflow",
     "WorkflowStep",
     "child_steps",
+    "handler_steps",
     "yaml_key",
 ]
 
 
 @dataclass(frozen=True, kw_only=True)
 class Retry:
-    """Retry policy: `attempts` in total, waiting `delay` then `delay * backoff`..."""
+    """Retry policy: `attempts` in total, waiting `delay`, then `delay * backoff`, ...
+
+    Each wait is capped at `max_delay`, then a random share of up to `jitter` (0 to 1) of
+    it is added. `on` lists the error types that retry (default: all); `not_on` those that
+    never do. A name matches when it is the ``__name__`` of a class in the MRO of the error
+    or of an error in its ``__cause__`` chain (so ``TimeoutError`` matches a `StepTimeout`).
+    A backoff of 1 is a fixed delay.
+    """
 
     attempts: int = 1
     delay: float = 0.0
     backoff: float = 2.0
+    max_delay: float | None = None
+    jitter: float = 0.0
+    on: tuple[str, ...] = ()
+    not_on: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class CircuitBreaker:
+    """A named circuit breaker: `threshold` consecutive failures open it for `cooldown`
+    seconds. Steps naming the same breaker share its state (kept by the runner)."""
+
+    name: str
+    threshold: int = 5
+    cooldown: float = 30.0
 
 
 @dataclass(frozen=True, kw_only=True)
 class StepBase:
-    """Fields every step has. `output` is the state key for the result (default: `id`)."""
+    """Fields every step has. `output` is the state key for the result (default: `id`).
+
+    `idempotent` says the step is safe to run twice: a durable run resumed after a crash
+    re-runs it if it was in flight (see `llmkit.workflows.durable`).
+
+    Error handling: `fallback` runs when the step fails after its retries and gives its
+    output; `circuit_breaker` fails calls fast while the named circuit is open;
+    `compensate` undoes the step if the workflow fails later (docs/workflows.md).
+    """
 
     kind: ClassVar[str] = ""
     id: str
@@ -51,6 +83,10 @@ class StepBase:
     timeout: float | None = None
     retry: Retry | None = None
     continue_on_error: bool = False
+    idempotent: bool = False
+    fallback: Step | None = None
+    compensate: tuple[Step, ...] = ()
+    circuit_breaker: CircuitBreaker | None = None
 
     @property
     def output_key(self) -> str:
@@ -172,6 +208,21 @@ class WorkflowStep(StepBase):
     input: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, kw_only=True)
+class ApprovalStep(StepBase):
+    """Pause a durable run until a human decides; the output is the decision.
+
+    `prompt` is a Jinja template over the state, shown to the human. An approved value
+    must be one of `options` or match the JSON schema `schema` when either is given.
+    Only top-level steps of durable runs (see `llmkit.workflows.approval`).
+    """
+
+    kind: ClassVar[str] = "approval"
+    prompt: str
+    options: list[Any] | None = None
+    schema: dict[str, Any] | None = None
+
+
 Step = (
     ToolStep
     | AgentStep
@@ -184,6 +235,7 @@ Step = (
     | DelayStep
     | TransformStep
     | WorkflowStep
+    | ApprovalStep
 )
 
 STEP_KINDS: dict[str, type[StepBase]] = {
@@ -200,6 +252,7 @@ STEP_KINDS: dict[str, type[StepBase]] = {
         DelayStep,
         TransformStep,
         WorkflowStep,
+        ApprovalStep,
     )
 }
 
@@ -224,3 +277,9 @@ def child_steps(step: StepBase) -> list[tuple[str, tuple[Step, ...]]]:
     """The nested step lists of `step`, by field name, in running order."""
     names = ("steps", "branches", "then", "else_")
     return [(n, getattr(step, n)) for n in names if hasattr(step, n)]
+
+
+def handler_steps(step: StepBase) -> list[tuple[str, tuple[Step, ...]]]:
+    """The steps `step` runs only when something fails: its fallback and compensation."""
+    fallback = () if step.fallback is None else (step.fallback,)
+    return [("fallback", fallback), ("compensate", step.compensate)]

@@ -1,16 +1,21 @@
-"""`WorkflowRunner`: runs a workflow in memory — records, retries, timeouts, hooks."""
+"""`WorkflowRunner`: runs a workflow in memory — records, retries, timeouts, hooks,
+fallbacks, circuit breakers and compensations."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .definition import Retry, Step, Workflow
 from .errors import (
+    CircuitOpen,
     ExpressionError,
     StepFailed,
     StepTimeout,
@@ -20,9 +25,11 @@ from .errors import (
 )
 from .executors import execute
 from .expressions import evaluate
-from .results import StepRecord, WorkflowResult
+from .fanout import Executor, ExecutorError, LocalExecutor
+from .policies import Circuit, register_circuits, retries, retry_wait
+from .results import CompensationRecord, StepRecord, WorkflowResult
 from .scope import Scope
-from .validate import check_subworkflows
+from .validate import check_subworkflows, walk_steps
 
 if TYPE_CHECKING:
     from ..agents.agent import Agent
@@ -50,10 +57,19 @@ class WorkflowRunner:
         hooks: Fired at ``workflow.start/end/error`` and ``step.start/end/error`` with
             ``metadata={"step": key, "workflow": name}``; hooks observe (a `Modify` is
             ignored), a `Cancel` fails the step.
+        executor: Where map items and parallel branches run: the local asyncio
+            executor (default) or a `DaskExecutor` for a Dask cluster.
+        rng: The random source for retry jitter (seed one for repeatable waits).
+
+    Circuit breakers live on the runner: ``circuits`` maps each breaker name to its
+    `Circuit`, shared by every run of this runner and every step naming it.
 
     Raises:
-        WorkflowDefinitionError: A registered workflow names an unknown sub-workflow or
-            the sub-workflows call each other in a cycle.
+        WorkflowDefinitionError: A registered workflow names an unknown sub-workflow,
+            the sub-workflows call each other in a cycle, or two steps declare one
+            circuit breaker with different settings.
+        ExecutorError: `executor` is not an executor.
+        WorkflowError: `rng` is not a `random.Random`.
     """
 
     def __init__(
@@ -64,13 +80,26 @@ class WorkflowRunner:
         scripts: Mapping[str, Callable[..., Any]] | None = None,
         workflows: Mapping[str, Workflow] | None = None,
         hooks: HookRegistry | None = None,
+        executor: Executor | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self.tools = tools
         self.agents = dict(agents or {})
         self.scripts = dict(scripts or {})
         self.workflows = dict(workflows or {})
         self.hooks = hooks
+        if executor is not None and not callable(getattr(executor, "run_branches", None)):
+            raise ExecutorError(
+                f"executor must be a LocalExecutor, a DaskExecutor or another object with "
+                f"run_branches(), not {type(executor).__name__}"
+            )
+        self.executor: Executor = executor or LocalExecutor()
+        if rng is not None and not isinstance(rng, random.Random):
+            raise WorkflowError(f"rng must be a random.Random, not {type(rng).__name__}")
+        self.rng = rng if rng is not None else random.Random()
+        self.circuits: dict[str, Circuit] = {}
         check_subworkflows(self.workflows)
+        self._register_circuits(self.workflows.values())
 
     async def run(
         self,
@@ -88,11 +117,30 @@ class WorkflowRunner:
         Raises:
             WorkflowInputError: `input` does not match the workflow's input schema.
             WorkflowFailed: A step failed (and did not `continue_on_error`); ``result``
-                has the records so far and the ``__cause__`` is the step's error.
+                has the records so far and the ``__cause__`` is the step's error. The
+                compensations of the steps that succeeded have run by then
+                (``result.compensations``, `WorkflowFailed.compensated`).
+            WorkflowDefinitionError: A step declares a circuit breaker this runner
+                knows with other settings.
         """
         check_subworkflows({**self.workflows, workflow.name: workflow})
+        self._register_circuits([*self.workflows.values(), workflow])
         run = _Run(self, run_id=run_id or uuid.uuid4().hex, gate=gate)
         return await run.workflow(workflow, input, prefix="")
+
+    def _register_circuits(self, workflows: Collection[Workflow]) -> None:
+        for wf in workflows:
+            register_circuits(self.circuits, walk_steps(wf.steps), source=f"workflow {wf.name!r}")
+
+
+@dataclass(slots=True, kw_only=True)
+class _Done:
+    """A step that succeeded and has a compensation: what it needs to undo the step."""
+
+    step: Step
+    key: str
+    scope: Scope
+    output: Any
 
 
 class _Run:
@@ -105,6 +153,8 @@ class _Run:
         self.run_id = run_id
         self.gate = gate
         self.records: dict[str, StepRecord] = {}
+        self.undo: list[_Done] = []  # in order of completion
+        self.compensations: list[CompensationRecord] = []
 
     async def hook(self, point: str, value: Any, **metadata: Any) -> None:
         hooks = self.runner.hooks
@@ -125,7 +175,9 @@ class _Run:
                     f"workflow {workflow.name!r}: input does not match its schema: {exc}"
                 ) from exc
         scope = Scope(input=input, prefix=prefix)
-        result = WorkflowResult(output=None, state=scope.state, steps=self.records)
+        result = WorkflowResult(
+            output=None, state=scope.state, steps=self.records, compensations=self.compensations
+        )
         meta = {"workflow": workflow.name}
         try:
             await self.hook("workflow.start", input, **meta)
@@ -135,10 +187,14 @@ class _Run:
             if workflow.output is not None:
                 output = evaluate(workflow.output, scope.context(), step_id=None)
         except Exception as exc:
+            if not prefix:  # a failing sub-workflow may be recovered by its caller
+                await self.compensate()
             await self.hook("workflow.error", exc, **meta)
             step_id = exc.step_id if isinstance(exc, WorkflowError) else None
+            failed = [f"{c.step!r} ({c.error})" for c in self.compensations if c.status == "failed"]
+            also = f"; compensation failed for {', '.join(failed)}" if failed else ""
             raise WorkflowFailed(
-                f"workflow {workflow.name!r} failed: {exc}", result=result, step_id=step_id
+                f"workflow {workflow.name!r} failed: {exc}{also}", result=result, step_id=step_id
             ) from exc
         result.output = output
         await self.hook("workflow.end", output, **meta)
@@ -159,8 +215,12 @@ class _Run:
             record = self.records.get(step.id)
             if record is None:  # restored by the gate, not run: no hooks, no attempts
                 self.records[step.id] = StepRecord(status="success", output=output)
+                if step.compensate:  # it finished in an earlier process; still undoable
+                    self.undo.append(_Done(step=step, key=step.id, scope=scope, output=output))
             elif record.status == "success":
                 record.output = output
+                if self.undo and self.undo[-1].key == step.id:
+                    self.undo[-1].output = output
             # The gate's value wins (e.g. the JSON round trip a checkpoint gives).
             scope.store(step.id, step.output_key, output)
         return output
@@ -172,7 +232,7 @@ class _Run:
         meta = {"step": key, "workflow_step": step.id, "kind": step.kind}
         try:
             await self.hook("step.start", None, **meta)
-            output = await self.attempts(step, scope, record)
+            output = await self.guarded(step, scope, record)
         except asyncio.CancelledError:
             record.status, record.finished = "cancelled", time.time()
             raise
@@ -187,32 +247,76 @@ class _Run:
             output = None
         else:
             record.status, record.output, record.finished = "success", output, time.time()
+            if step.compensate and record.fallback is None:
+                self.undo.append(_Done(step=step, key=key, scope=scope, output=output))
             await self.hook("step.end", output, **meta)
         scope.store(step.id, step.output_key, output)
         return output
 
+    async def guarded(self, step: Step, scope: Scope, record: StepRecord) -> Any:
+        """The step's attempts, then its fallback (a nested step) if they all failed."""
+        fallback = step.fallback
+        try:
+            return await self.attempts(step, scope, record)
+        except Exception as exc:
+            if fallback is None:
+                raise
+            failed = exc if isinstance(exc, WorkflowError) else _failed(step.id, exc)
+            record.error, record.fallback = str(failed), scope.prefix + fallback.id
+        try:
+            return await self.step(fallback, scope)
+        except Exception as exc:
+            raise StepFailed(
+                f"step {step.id!r} failed ({record.error}) and so did its fallback: {exc}",
+                step_id=step.id,
+            ) from exc
+
     async def attempts(self, step: Step, scope: Scope, record: StepRecord) -> Any:
         policy = step.retry or _NO_RETRY
+        breaker = step.circuit_breaker
+        circuit = None if breaker is None else self.runner.circuits[breaker.name]
         delay = policy.delay
         for attempt in range(1, policy.attempts + 1):
             record.attempts = attempt
             try:
-                async with asyncio.timeout(step.timeout):
-                    return await execute(self, step, scope)
-            except ExpressionError:
-                raise  # the same expression fails the same way again
-            except TimeoutError as exc:
-                error: Exception = StepTimeout(
-                    f"step {step.id!r} timed out after {step.timeout}s", step_id=step.id
-                )
-                error.__cause__ = exc
+                return await self.attempt(step, scope, circuit)
+            except (ExpressionError, CircuitOpen):
+                raise  # the same expression fails the same way; an open circuit fails fast
             except Exception as exc:
-                error = exc
-            if attempt == policy.attempts:
-                raise error
-            await asyncio.sleep(delay)
+                if attempt == policy.attempts or not retries(policy, exc):
+                    raise
+            await asyncio.sleep(retry_wait(policy, delay, self.runner.rng))
             delay *= policy.backoff
         raise AssertionError("unreachable: attempts >= 1 is validated")
+
+    async def attempt(self, step: Step, scope: Scope, circuit: Circuit | None) -> Any:
+        guard = contextlib.nullcontext() if circuit is None else circuit.guard(step.id)
+        deadline = asyncio.timeout(step.timeout)
+        with guard:
+            try:
+                async with deadline:
+                    return await execute(self, step, scope)
+            except TimeoutError as exc:
+                if not deadline.expired():
+                    raise  # the step itself raised TimeoutError
+                raise StepTimeout(
+                    f"step {step.id!r} timed out after {step.timeout}s", step_id=step.id
+                ) from exc
+
+    async def compensate(self) -> None:
+        """Undo the steps that succeeded, newest first. Each compensation sees the state
+        and its step's output as ``output``; one failing does not stop the others."""
+        while self.undo:
+            done = self.undo.pop()
+            scope = done.scope.with_extra({"output": done.output})
+            try:
+                await self.sequence(done.step.compensate, scope)
+            except Exception as exc:
+                self.compensations.append(
+                    CompensationRecord(step=done.key, status="failed", error=str(exc))
+                )
+            else:
+                self.compensations.append(CompensationRecord(step=done.key, status="success"))
 
 
 def _failed(step_id: str, exc: Exception) -> StepFailed:

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from .results import WorkflowResult
 
 __all__ = [
+    "CircuitOpen",
     "ExpressionError",
     "StepFailed",
     "StepTimeout",
@@ -67,13 +68,31 @@ class StepTimeout(StepFailed):
     """A step ran past its `timeout`."""
 
 
+class CircuitOpen(StepFailed):
+    """The step's circuit breaker is open, so the step failed without running.
+
+    `circuit` is the breaker's name; `retry_after` the seconds left until a trial call.
+    """
+
+    def __init__(self, message: str, *, step_id: str, circuit: str, retry_after: float) -> None:
+        super().__init__(message, step_id=step_id)
+        self.circuit = circuit
+        self.retry_after = retry_after
+
+
 class WorkflowInputError(WorkflowError):
     """The workflow input does not match the workflow's `input_schema`."""
 
 
 class WorkflowFailed(WorkflowError):
-    """A run failed; `result` holds the step records gathered up to the failure."""
+    """A run failed; `result` holds the step records gathered up to the failure and the
+    compensations that ran (``result.compensations``)."""
 
     def __init__(self, message: str, *, result: WorkflowResult, step_id: str | None = None) -> None:
         super().__init__(message, step_id=step_id)
         self.result = result
+
+    @property
+    def compensated(self) -> list[str]:
+        """Keys of the steps whose compensation ran and succeeded, in the order it ran."""
+        return [c.step for c in self.result.compensations if c.status == "success"]

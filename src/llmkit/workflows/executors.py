@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import random
-from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .approval import run_approval
 from .definition import (
     AgentStep,
+    ApprovalStep,
     ConditionalStep,
     DelayStep,
     LoopStep,
@@ -28,6 +29,7 @@ from .definition import (
 )
 from .errors import StepFailed, WorkflowError
 from .expressions import evaluate, render, resolve
+from .fanout import Branch
 from .scope import Scope
 
 if TYPE_CHECKING:
@@ -69,6 +71,8 @@ async def execute(run: _Run, step: Step, scope: Scope) -> Any:
         case WorkflowStep():
             arguments = resolve(step.input, ctx, step_id=step.id)
             return await _subworkflow(run, step, arguments, scope.prefix)
+        case ApprovalStep():
+            return run_approval(run, step, scope)
     raise WorkflowError(f"step {step.id!r}: unknown kind {step.kind!r}", step_id=step.id)
 
 
@@ -152,59 +156,35 @@ async def _map(run: _Run, step: MapStep, scope: Scope) -> list[Any]:
             step_id=step.id,
         )
     prefix = scope.prefix + step.id
-    jobs = [
-        run.sequence(
-            step.steps,
-            scope.isolated({"item": item, "index": i, step.item: item}, prefix=f"{prefix}[{i}]."),
+    branches = [
+        Branch(
+            steps=step.steps,
+            scope=scope.isolated(
+                {"item": item, "index": i, step.item: item}, prefix=f"{prefix}[{i}]."
+            ),
+            label=f"{prefix}[{i}]",
         )
         for i, item in enumerate(items)
     ]
-    return await _gather(jobs, step.concurrency, fail_fast=True, step_id=step.id)
+    return await run.runner.executor.run_branches(
+        run, branches, limit=step.concurrency, fail_fast=True, step_id=step.id
+    )
 
 
 async def _parallel(run: _Run, step: ParallelStep, scope: Scope) -> dict[str, Any]:
     children = [scope.isolated({}, prefix=scope.prefix) for _ in step.branches]
-    jobs = [run.step(b, child) for b, child in zip(step.branches, children, strict=True)]
-    outputs = await _gather(jobs, step.max_concurrency, fail_fast=step.fail_fast, step_id=step.id)
+    branches = [
+        Branch(steps=(b,), scope=child, label=scope.prefix + b.id)
+        for b, child in zip(step.branches, children, strict=True)
+    ]
+    outputs = await run.runner.executor.run_branches(
+        run, branches, limit=step.max_concurrency, fail_fast=step.fail_fast, step_id=step.id
+    )
     for branch, child in zip(step.branches, children, strict=True):
         # Branches own distinct ids, so merging their outputs back cannot collide.
         scope.steps.update({k: v for k, v in child.steps.items() if k not in scope.steps})
         scope.store(branch.id, branch.output_key, child.steps[branch.id])
     return {b.id: out for b, out in zip(step.branches, outputs, strict=True)}
-
-
-async def _gather(
-    jobs: Sequence[Awaitable[Any]], limit: int | None, *, fail_fast: bool, step_id: str
-) -> list[Any]:
-    """Run `jobs` at most `limit` at a time, in order of results.
-
-    Fail-fast cancels the rest at the first error and raises it; otherwise every job
-    finishes and the errors are raised together.
-    """
-    gate = asyncio.Semaphore(limit or max(len(jobs), 1))
-
-    async def gated(job: Awaitable[Any]) -> Any:
-        async with gate:
-            return await job
-
-    tasks = [asyncio.ensure_future(gated(job)) for job in jobs]
-    if not tasks:
-        return []
-    if fail_fast:
-        try:
-            return list(await asyncio.gather(*tasks))
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-    results = await asyncio.gather(*tasks, return_exceptions=True)
-    errors = [r for r in results if isinstance(r, BaseException)]
-    if errors:
-        listed = "; ".join(str(e) for e in errors)
-        raise StepFailed(
-            f"step {step_id!r}: {len(errors)} branch(es) failed: {listed}", step_id=step_id
-        ) from errors[0]
-    return list(results)
 
 
 async def _subworkflow(

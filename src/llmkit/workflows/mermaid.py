@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .definition import ConditionalStep, ParallelStep, Step, Workflow, child_steps
+from .definition import ApprovalStep, ConditionalStep, ParallelStep, Step, Workflow, child_steps
 
 __all__ = ["to_mermaid"]
 
@@ -20,7 +20,10 @@ def to_mermaid(workflow: Workflow) -> str:
 
 def _chain(steps: Sequence[Step], previous: str, lines: list[str], pad: str) -> str:
     for step in steps:
-        lines.append(f'{pad}{step.id}["{step.id}<br/>{step.kind}"]')
+        label = f'"{step.id}<br/>{step.kind}"'
+        # A hexagon marks where a human decides.
+        node = f"{{{{{label}}}}}" if isinstance(step, ApprovalStep) else f"[{label}]"
+        lines.append(f"{pad}{step.id}{node}")
         lines.append(f"{pad}{previous} --> {step.id}")
         bodies = child_steps(step)
         if bodies:

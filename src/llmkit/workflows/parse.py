@@ -11,12 +11,13 @@ import types
 from collections.abc import Mapping
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
-from .definition import STEP_KINDS, Retry, Step, Workflow, yaml_key
+from .definition import STEP_KINDS, CircuitBreaker, Retry, Step, StepBase, Workflow, yaml_key
 from .errors import WorkflowDefinitionError
 
 __all__ = ["parse_step", "parse_workflow"]
 
 _UNIONS = (Union, types.UnionType)
+_OPTIONS = (Retry, CircuitBreaker)  # mappings nested in a step
 
 
 _HINTS: dict[type, dict[str, Any]] = {}
@@ -53,19 +54,22 @@ class _Parser:
         built: Step = self.build(cls, rest, step_id)
         return built
 
-    def build(self, cls: type[Any], data: Mapping[str, Any], step_id: str | None) -> Any:
+    def build(
+        self, cls: type[Any], data: Mapping[str, Any], step_id: str | None, prefix: str = ""
+    ) -> Any:
         hints = _hints(cls)
         fields = {yaml_key(f.name): f for f in dataclasses.fields(cls) if f.init}
         unknown = sorted(str(k) for k in data if k not in fields)
         if unknown:
-            raise self.error(f"unknown field(s) {', '.join(unknown)}", step_id, unknown[0])
+            where = prefix + unknown[0]
+            raise self.error(f"unknown field(s) {', '.join(unknown)}", step_id, where)
         values: dict[str, Any] = {}
         for key, f in fields.items():
             if key not in data:
                 if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                    raise self.error("missing required field", step_id, key)
+                    raise self.error("missing required field", step_id, prefix + key)
                 continue
-            values[f.name] = self.convert(data[key], hints[f.name], step_id, key)
+            values[f.name] = self.convert(data[key], hints[f.name], step_id, prefix + key)
         return cls(**values)
 
     def convert(self, value: Any, hint: Any, step_id: str | None, field: str) -> Any:
@@ -76,6 +80,11 @@ class _Parser:
             args = get_args(hint)
             if value is None and type(None) in args:
                 return None
+            if _is_step(hint):
+                return self.step(value, step_id, field)
+            options = [a for a in args if a is not type(None)]
+            if len(options) == 1:  # `X | None`: report what is wrong inside X
+                return self.convert(value, options[0], step_id, field)
             for arg in args:
                 if arg is type(None):
                     continue
@@ -85,17 +94,28 @@ class _Parser:
                     continue
             return self.wrong(value, hint, step_id, field)
         if origin is tuple:
+            item_hint = get_args(hint)[0]
+            if field == "compensate" and isinstance(value, Mapping):
+                value = [value]  # one compensation step needs no list around it
             if not isinstance(value, list):
-                return self.wrong(value, "a list of steps", step_id, field)
-            return tuple(self.step(item, step_id, field) for item in value)
+                want = "a list of steps" if _is_step(item_hint) else "a list of strings"
+                return self.wrong(value, want, step_id, field)
+            return tuple(self.convert(item, item_hint, step_id, field) for item in value)
+        if origin is list:
+            if not isinstance(value, list):
+                return self.wrong(value, "a list", step_id, field)
+            [item_hint] = get_args(hint)
+            return [self.convert(item, item_hint, step_id, field) for item in value]
         if origin is dict:
             if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
                 return self.wrong(value, "a mapping", step_id, field)
             return dict(value)
-        if hint is Retry:
+        if hint in _OPTIONS:
             if not isinstance(value, Mapping):
                 return self.wrong(value, "a mapping", step_id, field)
-            return self.build(Retry, value, step_id)
+            # YAML 1.1 reads a bare `on:` key as the boolean true.
+            value = {("on" if key is True else key): item for key, item in value.items()}
+            return self.build(hint, value, step_id, prefix=f"{field}.")
         if hint is float and isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)
         if hint is int and isinstance(value, bool):
@@ -107,6 +127,14 @@ class _Parser:
     def wrong(self, value: Any, expected: Any, step_id: str | None, field: str) -> Any:
         want = expected if isinstance(expected, str) else _type_name(expected)
         raise self.error(f"expected {want}, got {_name(value)}", step_id, field)
+
+
+def _is_step(hint: Any) -> bool:
+    """Whether `hint` is `Step` (a union of step classes), optionally with None."""
+    if isinstance(hint, type):
+        return issubclass(hint, StepBase)
+    args = [a for a in get_args(hint) if a is not type(None)]
+    return get_origin(hint) in _UNIONS and all(_is_step(a) for a in args)
 
 
 def _name(value: Any) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 from .definition import (
     AgentStep,
+    ApprovalStep,
     LoopStep,
     MapStep,
     ParallelStep,
@@ -19,6 +20,7 @@ from .definition import (
     Workflow,
     WorkflowStep,
     child_steps,
+    handler_steps,
 )
 from .errors import WorkflowDefinitionError
 from .expressions import (
@@ -29,6 +31,7 @@ from .expressions import (
     is_template,
     query_source,
 )
+from .policies import register_circuits
 
 __all__ = ["check_subworkflows", "validate_workflow", "walk_steps"]
 
@@ -38,11 +41,17 @@ _QUERY_FIELDS = ("if_", "while_", "foreach", "over")
 
 
 def walk_steps(steps: Sequence[Step]) -> Iterator[Step]:
-    """Every step, nested ones included, depth first in definition order."""
+    """Every step, nested ones, fallbacks and compensations included, depth first in
+    definition order."""
     for step in steps:
         yield step
-        for _, body in child_steps(step):
+        for _, body in [*child_steps(step), *handler_steps(step)]:
             yield from walk_steps(body)
+
+
+def _compensation_ids(step: Step) -> set[str]:
+    # Compensations run only after the workflow failed: no later step can read them.
+    return {c.id for s in walk_steps([step]) for c in walk_steps(s.compensate)}
 
 
 def validate_workflow(
@@ -54,13 +63,21 @@ def validate_workflow(
     """Check `workflow`; with `workflows` also its sub-workflow names and cycles."""
     checker = _Checker(source)
     seen: set[str] = set()
+    top_level = {id(step) for step in workflow.steps}
     for step in walk_steps(workflow.steps):
+        if isinstance(step, ApprovalStep) and id(step) not in top_level:
+            # A paused run resumes at a top-level step boundary; it cannot resume mid-loop.
+            raise checker.error(
+                "approval steps must be top-level steps of the workflow", step.id, "kind"
+            )
         if not _IDENT.match(step.id):
             raise checker.error("ids are letters, digits and '_'", step.id, "id")
         if step.id in seen:
             raise checker.error("duplicate step id", step.id, "id")
         seen.add(step.id)
         checker.fields(step)
+        checker.policies(step)
+    register_circuits({}, walk_steps(workflow.steps), source=source)
     available = checker.references(workflow.steps, set())
     if workflow.output is not None:
         checker.query(workflow.output, None, "output", available)
@@ -120,8 +137,6 @@ class _Checker:
     def fields(self, step: StepBase) -> None:
         if step.timeout is not None and step.timeout <= 0:
             raise self.error("must be > 0", step.id, "timeout")
-        if step.retry is not None and step.retry.attempts < 1:
-            raise self.error("attempts must be >= 1", step.id, "retry")
         if isinstance(step, LoopStep):
             modes = [m for m in (step.while_, step.for_, step.foreach) if m is not None]
             if len(modes) != 1:
@@ -139,13 +154,72 @@ class _Checker:
             and step.max_concurrency < 1
         ):
             raise self.error("must be >= 1", step.id, "max_concurrency")
+        if isinstance(step, ApprovalStep):
+            self.approval(step)
+
+    def policies(self, step: StepBase) -> None:
+        """The error-handling fields: retry, circuit breaker, compensation."""
+        retry, breaker = step.retry, step.circuit_breaker
+        if retry is not None:
+            for name, value, low in (
+                ("attempts", retry.attempts, 1),
+                ("backoff", retry.backoff, 1),
+            ):
+                if value < low:
+                    raise self.error(f"must be >= {low}", step.id, f"retry.{name}")
+            for name, number in (("delay", retry.delay), ("max_delay", retry.max_delay)):
+                if number is not None and number < 0:
+                    raise self.error("must be >= 0", step.id, f"retry.{name}")
+            if not 0 <= retry.jitter <= 1:
+                raise self.error("must be a share from 0 to 1", step.id, "retry.jitter")
+            for name, errors in (("on", retry.on), ("not_on", retry.not_on)):
+                if not isinstance(errors, tuple | list):
+                    raise self.error("must be a list of class names", step.id, f"retry.{name}")
+                for error in errors:
+                    if not (isinstance(error, str) and _IDENT.match(error)):
+                        raise self.error(f"{error!r} is not a class name", step.id, f"retry.{name}")
+            both = sorted(set(retry.on) & set(retry.not_on))
+            if both:
+                raise self.error(f"{both} listed in both on and not_on", step.id, "retry.not_on")
+        if breaker is not None:
+            if not breaker.name.strip():
+                raise self.error("must not be empty", step.id, "circuit_breaker.name")
+            if breaker.threshold < 1:
+                raise self.error("must be >= 1", step.id, "circuit_breaker.threshold")
+            if breaker.cooldown <= 0:
+                raise self.error("must be > 0", step.id, "circuit_breaker.cooldown")
+        for undo in step.compensate:
+            nested = next((s for s in walk_steps([undo]) if s.compensate), None)
+            if nested is not None:
+                raise self.error(
+                    f"compensation step {nested.id!r} has a compensation itself, which "
+                    "would never run",
+                    step.id,
+                    "compensate",
+                )
+
+    def approval(self, step: ApprovalStep) -> None:
+        if step.retry is not None:
+            raise self.error("an approval is decided once; retry does not apply", step.id, "retry")
+        if step.options is not None and step.schema is not None:
+            raise self.error("give options or schema, not both", step.id, "options")
+        if step.options is not None and not step.options:
+            raise self.error("must list at least one option", step.id, "options")
+        if step.schema is not None:
+            from ..schema import Schema, SchemaError
+
+            try:
+                Schema(step.schema)
+            except SchemaError as exc:
+                raise self.error(str(exc), step.id, "schema") from exc
 
     def references(self, steps: Sequence[Step], available: set[str]) -> set[str]:
         """Check expressions in order; return the ids available after `steps`."""
         known = set(available)
         for step in steps:
-            inner = {s.id for s in walk_steps([step])} - {step.id}
-            # A loop's condition may read its body's outputs from the previous iteration.
+            inner = {s.id for s in walk_steps([step])} - {step.id} - _compensation_ids(step)
+            # A loop's condition and body may read its body's outputs from the previous
+            # iteration (absent in the first: null in JMESPath, `is defined` in Jinja).
             own = known | inner if isinstance(step, LoopStep) else known
             self.expressions(step, own)
             if isinstance(step, ParallelStep):
@@ -153,8 +227,12 @@ class _Checker:
                     self.references([branch], known)
             else:
                 for _, body in child_steps(step):
-                    self.references(body, known)
+                    self.references(body, own)
+            if step.fallback is not None:
+                self.references([step.fallback], known)
             known |= inner | {step.id}
+            # A compensation sees its step's output and everything before it.
+            self.references(step.compensate, known)
         return known
 
     def expressions(self, step: StepBase, available: set[str]) -> None:
@@ -164,7 +242,7 @@ class _Checker:
                 self.query(text, step.id, name.rstrip("_"), available)
         if isinstance(step, LoopStep) and isinstance(step.for_, str):
             self.query(step.for_, step.id, "for", available)
-        if isinstance(step, AgentStep):
+        if isinstance(step, AgentStep | ApprovalStep):
             self.template(step.prompt, step.id, "prompt", available)
         for name in ("input", "value"):
             if hasattr(step, name):

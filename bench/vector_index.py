@@ -1,0 +1,208 @@
+"""The embedded vector index: query latency, recall@10, build time and memory.
+
+Data: 100,000 unit vectors of 384 dimensions drawn around 2,000 random centres (a stand-in
+for sentence embeddings, which cluster by topic; uniform random vectors have no neighbours
+worth the name), and 200 queries from the same distribution. Recall@10 is measured against
+exact search (numpy brute force). Every figure comes from one process on this machine.
+
+``--candidates`` also measures other libraries when they are importable (faiss-cpu, hnswlib)
+so the choice can be re-checked; llmkit itself uses usearch only.
+
+Run: ``python bench/vector_index.py [--n 100000] [--candidates] [--llmkit-only] [--threads 2]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+K = 10
+Matrix = NDArray[np.float32]
+
+
+def clustered(n: int, dim: int, centres: int, rng: np.random.Generator) -> Matrix:
+    centre = rng.standard_normal((centres, dim)).astype(np.float32)
+    picks = rng.integers(0, centres, n)
+    points = centre[picks] + 0.6 * rng.standard_normal((n, dim)).astype(np.float32)
+    points /= np.linalg.norm(points, axis=1, keepdims=True)
+    return points
+
+
+def exact_top(data: Matrix, queries: Matrix) -> NDArray[np.int64]:
+    scores = queries @ data.T
+    return np.argsort(-scores, axis=1)[:, :K]
+
+
+def recall(found: list[list[int]], truth: NDArray[np.int64]) -> float:
+    hits = sum(len(set(row) & set(map(int, t))) for row, t in zip(found, truth, strict=True))
+    return hits / (K * len(found))
+
+
+def time_queries(search: Callable[[Matrix], list[int]], queries: Matrix) -> tuple[float, list]:
+    found, times = [], []
+    for query in queries:
+        start = time.perf_counter()
+        found.append(search(query))
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000, found
+
+
+def folder_mb(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
+
+
+def row(name: str, build: float, median_ms: float, rec: float, extra: str = "") -> None:
+    print(f"{name:<34} {build:>8.1f}s {median_ms:>9.2f}ms {rec:>8.3f}  {extra}")
+
+
+def bench_numpy(data: Matrix, queries: Matrix, truth: NDArray[np.int64]) -> None:
+    def search(query: Matrix) -> list[int]:
+        scores = data @ query
+        top = np.argpartition(-scores, K)[:K]
+        return [int(i) for i in top[np.argsort(-scores[top])]]
+
+    median_ms, found = time_queries(search, queries)
+    row("numpy brute force (exact)", 0.0, median_ms, recall(found, truth))
+
+
+def bench_llmkit(data: Matrix, queries: Matrix, truth: NDArray[np.int64]) -> None:
+    """llmkit's `SqliteVectorStore`: the whole path (SQLite rows + usearch index)."""
+    from llmkit.memory import SqliteVectorStore, VectorRecord
+
+    async def run() -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "vectors.db"
+            start = time.perf_counter()
+            async with SqliteVectorStore(path, index_threads=THREADS) as store:
+                collection = await store.collection("bench", dimension=data.shape[1])
+                batch = 5000
+                for first in range(0, len(data), batch):
+                    records = [
+                        VectorRecord(id=str(i), vector=data[i], text=f"doc {i}")
+                        for i in range(first, min(first + batch, len(data)))
+                    ]
+                    await collection.upsert(records)
+            build = time.perf_counter() - start
+            start = time.perf_counter()
+            async with SqliteVectorStore(path) as store:
+                collection = await store.collection("bench", dimension=data.shape[1])
+                await collection.search(queries[0], k=K)  # loads the saved index
+                reopen = time.perf_counter() - start
+                memory = collection.index_memory_bytes / 2**20
+                times, found = [], []
+                for query in queries:
+                    start = time.perf_counter()
+                    hits = await collection.search(query, k=K)
+                    times.append(time.perf_counter() - start)
+                    found.append([int(hit.id) for hit in hits])
+            size = folder_mb(Path(folder))
+            median_ms = statistics.median(times) * 1000
+            extra = f"reopen {reopen:.2f}s, files {size:.0f} MB, index memory {memory:.0f} MB"
+            row("llmkit SqliteVectorStore (usearch)", build, median_ms, recall(found, truth), extra)
+
+    asyncio.run(run())
+
+
+def bench_usearch(data: Matrix, queries: Matrix, truth: NDArray[np.int64], dtype: str) -> None:
+    from usearch.index import Index
+
+    from llmkit.memory.vector_index import HNSW_SETTINGS
+
+    start = time.perf_counter()
+    index = Index(ndim=data.shape[1], metric="cos", dtype=dtype, **HNSW_SETTINGS)
+    index.add(np.arange(len(data)), data, threads=THREADS)
+    build = time.perf_counter() - start
+
+    def search(query: Matrix) -> list[int]:
+        return [int(k) for k in index.search(query, K, threads=1, exact=False).keys]
+
+    median_ms, found = time_queries(search, queries)
+    memory = f"index memory {index.memory_usage / 2**20:.0f} MB"
+    row(f"usearch HNSW {dtype}", build, median_ms, recall(found, truth), memory)
+
+
+def bench_faiss(data: Matrix, queries: Matrix, truth: NDArray[np.int64]) -> None:
+    import faiss  # type: ignore[import-not-found]
+
+    faiss.omp_set_num_threads(THREADS)
+    start = time.perf_counter()
+    index = faiss.IndexHNSWFlat(data.shape[1], 16, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = 128
+    index.add(data)
+    build = time.perf_counter() - start
+    index.hnsw.efSearch = 64
+    faiss.omp_set_num_threads(1)
+
+    def search(query: Matrix) -> list[int]:
+        _, ids = index.search(query.reshape(1, -1), K)
+        return [int(i) for i in ids[0]]
+
+    median_ms, found = time_queries(search, queries)
+    row("faiss IndexHNSWFlat M16 ef64", build, median_ms, recall(found, truth))
+
+
+def bench_hnswlib(data: Matrix, queries: Matrix, truth: NDArray[np.int64]) -> None:
+    import hnswlib  # type: ignore[import-not-found]
+
+    start = time.perf_counter()
+    index: Any = hnswlib.Index(space="ip", dim=data.shape[1])
+    index.init_index(max_elements=len(data), ef_construction=128, M=16)
+    index.add_items(data, num_threads=THREADS)
+    build = time.perf_counter() - start
+    index.set_ef(64)
+    index.set_num_threads(1)
+
+    def search(query: Matrix) -> list[int]:
+        labels, _ = index.knn_query(query, k=K)
+        return [int(i) for i in labels[0]]
+
+    median_ms, found = time_queries(search, queries)
+    row("hnswlib M16 ef64", build, median_ms, recall(found, truth))
+
+
+THREADS = 2
+
+
+def main() -> None:
+    global THREADS
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--dim", type=int, default=384)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--threads", type=int, default=2, help="threads for index builds")
+    parser.add_argument("--candidates", action="store_true", help="also faiss-cpu, hnswlib")
+    parser.add_argument("--llmkit-only", action="store_true", help="only the SqliteVectorStore row")
+    args = parser.parse_args()
+    THREADS = args.threads
+    rng = np.random.default_rng(7)
+    data = clustered(args.n, args.dim, 2000, rng)
+    queries = clustered(args.queries, args.dim, 2000, np.random.default_rng(7))[: args.queries]
+    queries = queries + 0.05 * rng.standard_normal(queries.shape).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    truth = exact_top(data, queries)
+    print(f"{args.n:,} x {args.dim} clustered unit vectors, {args.queries} queries, k={K}")
+    print(f"{'index':<34} {'build':>9} {'median q':>11} {'recall@10':>8}")
+    if not args.llmkit_only:
+        bench_numpy(data, queries, truth)
+        for dtype in ("f32", "f16", "i8"):
+            bench_usearch(data, queries, truth, dtype)
+    if args.candidates:
+        for bench in (bench_faiss, bench_hnswlib):
+            try:
+                bench(data, queries, truth)
+            except ImportError as exc:
+                print(f"{bench.__name__[6:]:<34} not installed ({exc})")
+    bench_llmkit(data, queries, truth)
+
+
+if __name__ == "__main__":
+    main()

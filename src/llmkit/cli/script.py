@@ -1,0 +1,83 @@
+"""``llmkit run SCRIPT`` and ``llmkit exec --engine lua -e CODE``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+__all__ = ["add_script_commands", "run_script_command"]
+
+
+def add_script_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``run`` and ``exec`` to the ``llmkit`` parser."""
+    run = commands.add_parser(
+        "run",
+        help="run a sandboxed script (engine from the extension)",
+        description="Run a script in the sandbox. Nothing is granted unless a flag grants it.",
+    )
+    run.add_argument("script", help="the script file (.lua)")
+    run.add_argument("args", nargs="*", help="the script's ARGS")
+    _sandbox_options(run)
+    run_exec = commands.add_parser(
+        "exec",
+        help="run a line of script code",
+        description="Run script code given on the command line, in the sandbox.",
+    )
+    run_exec.add_argument("--engine", default="lua", help="the engine (default: lua)")
+    run_exec.add_argument("-e", dest="code", required=True, metavar="CODE", help="the code")
+    run_exec.add_argument("args", nargs="*", help="the script's ARGS")
+    _sandbox_options(run_exec)
+
+
+def _sandbox_options(parser: argparse.ArgumentParser) -> None:
+    for name, metavar, what in (
+        ("read", "DIR", "reading below DIR"),
+        ("write", "DIR", "writing below DIR"),
+        ("net", "HOST", "connecting to HOST"),
+        ("run", "PROGRAM", "running PROGRAM"),
+        ("env", "VAR", "reading environment variable VAR"),
+    ):
+        parser.add_argument(
+            f"--allow-{name}", action="append", default=[], metavar=metavar, help=f"grant {what}"
+        )
+    parser.add_argument("--deny-models", action="store_true", help="refuse calls to models")
+    parser.add_argument("--timeout", type=float, default=5.0, metavar="S", help="wall time limit")
+    parser.add_argument("--memory", type=int, default=64, metavar="MB", help="memory limit")
+
+
+def run_script_command(args: argparse.Namespace) -> int:
+    """Run the script ``run``/``exec`` names; print its output, then its result as JSON."""
+    from ..scripting import Limits, Permissions, ScriptError, ScriptOptions, run
+
+    flags = [
+        f"--allow-{name}={value}"
+        for name in ("read", "write", "net", "run", "env")
+        for value in getattr(args, f"allow_{name}")
+    ]
+    if args.deny_models:
+        flags.append("--deny-models")
+    options = ScriptOptions(
+        engine=getattr(args, "engine", None),
+        args=list(args.args),
+        permissions=Permissions.from_flags(flags),
+        limits=Limits(timeout=args.timeout, memory=args.memory * 2**20),
+        output=_print,
+    )
+    source = Path(args.script) if args.command == "run" else args.code
+    try:
+        result = run(source, options)
+    except ScriptError as exc:
+        print(f"llmkit {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if exc.traceback:
+            print(exc.traceback, file=sys.stderr)
+        return 1
+    if result.value is not None:
+        print(json.dumps(result.value, ensure_ascii=False, default=repr))
+    return 0
+
+
+def _print(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()

@@ -1,0 +1,1 @@
+"""The bridges scripts see: each a `Bridge` subclass declared once in the registry."""

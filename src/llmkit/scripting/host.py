@@ -1,0 +1,204 @@
+"""`HostSession`: the host side of one script run, shared by every engine.
+
+An engine turns its values into Python ones and calls `HostSession.invoke`; everything
+else — the permission check, the bridge-call count, argument checks, the deadline, the
+printed-output budget and the audit trail — happens here, the same for every engine. The
+JavaScript engine drains a request queue and calls the same `invoke`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ..errors import LLMKitError
+from ..events import Event, EventBus, default_bus
+from .limits import DEFAULT_LIMITS, Limits
+from .permissions import Permissions
+from .registry import Bridge, BridgeMethod, BridgeRegistry, default_registry
+
+if TYPE_CHECKING:
+    from ..policy.policy import Policy
+    from ..tools.registry import ToolRegistry
+
+__all__ = ["SCRIPT_SANDBOX_DENIED", "HostSession", "LimitReached"]
+
+T = TypeVar("T")
+
+SCRIPT_SANDBOX_DENIED = "script.sandbox.denied"
+"""The audit event emitted for every operation a sandbox refuses."""
+
+logger = logging.getLogger("llmkit.script")
+
+
+class LimitReached(LLMKitError):
+    """A run went over one of its `Limits` (`limit` names which); engines make it fatal."""
+
+    def __init__(self, limit: str, message: str) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+class HostSession:
+    """What one script run may do and has spent: permissions, limits, tools, output.
+
+    Args:
+        engine: The engine's name, for errors and events.
+        permissions: What the run may reach.
+        limits: What it may spend.
+        args: The script's ``ARGS``.
+        tools: Tools the script can call with ``Tool.call``; script-defined tools join it.
+        loop: The event loop host coroutines (async tools) run on; None runs them on a
+            private loop in the engine's thread.
+        bus: Where audit events go (default: `llmkit.events.default_bus()`).
+        output: Receives what the script prints, piece by piece (default: kept in `output`).
+        registry: The bridges scripts can call (default: `default_registry()`).
+        run_id: Ties the run's events together.
+        folder: The script's folder, where ``require`` looks first.
+        module_paths: More folders ``require`` looks in.
+    """
+
+    def __init__(
+        self,
+        *,
+        engine: str,
+        permissions: Permissions | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+        args: Any = None,
+        tools: ToolRegistry | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+        bus: EventBus | None = None,
+        output: Callable[[str], None] | None = None,
+        registry: BridgeRegistry | None = None,
+        run_id: str = "script",
+        folder: Path | None = None,
+        module_paths: tuple[Path, ...] = (),
+    ) -> None:
+        from ..tools.registry import ToolRegistry
+
+        self.engine = engine
+        self.permissions = permissions if permissions is not None else Permissions()
+        self.limits = limits
+        self.args = args if args is not None else []
+        self.tools = tools if tools is not None else ToolRegistry()
+        self.loop = loop
+        self.bus = bus
+        self.registry = registry or default_registry()
+        self.run_id = run_id
+        self.folder = folder
+        self.module_paths = module_paths
+        self._methods = self.registry.methods()
+        self._bridges: dict[str, Bridge] = {}
+        self._output_sink = output
+        self._output_parts: list[str] = []
+        self._output_bytes = 0
+        self.bridge_calls = 0
+        self.deadline = float("inf")
+        self.last_host_error: BaseException | None = None
+        self._policy: Policy | None = None
+
+    # -- bridge calls ------------------------------------------------------------------
+
+    def invoke(self, index: int, args: tuple[Any, ...]) -> Any:
+        """Call bridge method number `index` with the script's (converted) arguments.
+
+        Raises:
+            LimitReached: The run is out of bridge calls or time.
+            PermissionDenied: The method needs a permission the run lacks.
+            BridgeArgumentError: The arguments do not fit the method.
+            LLMKitError: Whatever the bridge itself raises.
+        """
+        self.bridge_calls += 1
+        if self.bridge_calls > self.limits.bridge_calls:
+            raise LimitReached(
+                "bridge_calls", f"bridge call limit reached ({self.limits.bridge_calls} calls)"
+            )
+        method = self._methods[index]
+        if method.permission is not None:
+            self.permissions.check(method.permission, method.qualified_name)
+        bridge = self._bridges.get(method.bridge) or self.bridge(method.bridge)
+        return method.function(bridge, *method.bind(args))
+
+    def bridge(self, name: str) -> Bridge:
+        """This run's instance of the bridge called `name`."""
+        instance = self._bridges.get(name)
+        if instance is None:
+            instance = self._bridges[name] = self.registry.classes()[name](self)
+        return instance
+
+    def method(self, index: int) -> BridgeMethod:
+        """Bridge method number `index`."""
+        return self._methods[index]
+
+    def remember(self, error: BaseException) -> None:
+        """Keep the host error a script is about to see, to report it if uncaught."""
+        self.last_host_error = error
+
+    # -- time ----------------------------------------------------------------------------
+
+    def start_clock(self) -> float:
+        """Start the wall clock for one entry into the script; returns the old deadline
+        so a nested entry (a callback during a bridge call) can restore it."""
+        previous = self.deadline
+        if previous == float("inf"):
+            self.deadline = time.monotonic() + self.limits.timeout
+        return previous
+
+    def stop_clock(self, previous: float) -> None:
+        """Restore the deadline `start_clock` returned."""
+        self.deadline = previous
+
+    def overdue(self) -> str | None:
+        """The timeout message once the deadline has passed, else None (a hot path)."""
+        if time.monotonic() > self.deadline:
+            return f"timeout: the script ran longer than {self.limits.timeout:g} s"
+        return None
+
+    # -- output ---------------------------------------------------------------------------
+
+    def write_output(self, text: str) -> None:
+        """Take printed text, within the output limit.
+
+        Raises:
+            LimitReached: The script printed more than `Limits.output` bytes.
+        """
+        self._output_bytes += len(text.encode("utf-8", "surrogatepass"))
+        if self._output_bytes > self.limits.output:
+            raise LimitReached("output", f"output limit reached ({self.limits.output} bytes)")
+        if self._output_sink is not None:
+            self._output_sink(text)
+        else:
+            self._output_parts.append(text)
+
+    @property
+    def output(self) -> str:
+        """What the script printed (empty when an `output` callback took it)."""
+        return "".join(self._output_parts)
+
+    # -- host services ---------------------------------------------------------------------
+
+    @property
+    def policy(self) -> Policy:
+        """The tool policy the permissions map to (built once)."""
+        if self._policy is None:
+            self._policy = self.permissions.to_policy()
+        return self._policy
+
+    def await_host(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a host coroutine from the engine's thread and wait for its result."""
+        if self.loop is not None and self.loop.is_running():
+            return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+        return asyncio.run(coro)
+
+    def audit(self, operation: str, detail: str = "") -> None:
+        """Emit the audit event for an operation the sandbox refused."""
+        logger.warning("%s sandbox refused %s %s", self.engine, operation, detail)
+        payload = {"engine": self.engine, "operation": operation, "detail": detail}
+        event = Event(
+            name=SCRIPT_SANDBOX_DENIED, severity="warning", run_id=self.run_id, payload=payload
+        )
+        (self.bus or default_bus()).emit(event)

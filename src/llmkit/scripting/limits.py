@@ -1,0 +1,45 @@
+"""`Limits`: what one script run may spend, enforced by the host from outside the script."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import ConfigError
+
+__all__ = ["DEFAULT_LIMITS", "Limits"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limits:
+    """Bounds for one script run (and for each later call into a script function).
+
+    Args:
+        timeout: Wall time in seconds, counted across `pcall`, coroutines and pattern
+            matching.
+        memory: Bytes the engine may hold at once.
+        call_depth: Nested script function calls (checked every few thousand instructions,
+            so a script may briefly overshoot by a small margin).
+        output: Bytes the script may print.
+        bridge_calls: Calls from the script into the host.
+        value_depth: Nesting of tables/objects crossing between script and host.
+    """
+
+    timeout: float = 5.0
+    memory: int = 64 * 2**20
+    call_depth: int = 2000
+    output: int = 2**20
+    bridge_calls: int = 100_000
+    value_depth: int = 64
+
+    def __post_init__(self) -> None:
+        if not self.timeout > 0:
+            raise ConfigError(f"Limits.timeout must be positive seconds, got {self.timeout!r}")
+        for name in ("memory", "call_depth", "output", "bridge_calls", "value_depth"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ConfigError(f"Limits.{name} must be a positive integer, got {value!r}")
+        if self.memory < 2**20:
+            raise ConfigError(f"Limits.memory must be at least 1 MiB, got {self.memory}")
+
+
+DEFAULT_LIMITS = Limits()
