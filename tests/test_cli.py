@@ -194,3 +194,19 @@ def test_quickstart_answers_with_the_default_local_model(tmp_path: Path) -> None
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("[local:smollm2] ") and len(done.stdout.strip()) > 20
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly() -> None:
+    # `llmkit workflow schema | head -1`: the pipe closes before the output is written.
+    child = subprocess.Popen(
+        [sys.executable, "-m", "llmkit", "workflow", "schema"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()
+    errors = child.stderr.read()
+    child.stderr.close()
+    assert child.wait(timeout=60) == 1
+    assert "Traceback" not in errors

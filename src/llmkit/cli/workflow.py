@@ -1,4 +1,4 @@
-"""``llmkit workflow``: run, validate, visualize, list, status, resume and cancel.
+"""``llmkit workflow``: run, validate, visualize, schema, list, status, resume and cancel.
 
 Exit codes: 0 done, 1 the workflow failed or was cancelled, 2 bad input (a definition, an
 input, a run id, a checkpoint file), 5 paused at an approval step.
@@ -256,6 +256,13 @@ async def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _schema(args: argparse.Namespace) -> int:
+    from ..workflows.json_schema import workflow_json_schema
+
+    print(json.dumps(workflow_json_schema(), indent=2))
+    return 0
+
+
 async def _visualize(args: argparse.Namespace) -> int:
     from ..workflows.mermaid import to_mermaid
 
@@ -351,6 +358,7 @@ _ACTIONS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
     "resume": _resume,
     "validate": _validate,
     "visualize": _visualize,
+    "schema": _schema,
     "list": _list,
     "status": _status,
     "cancel": _cancel,

@@ -51,6 +51,12 @@ def add_workflow_parser(commands: Any) -> None:
     )
     visualize.add_argument("file", help="the workflow definition")
 
+    actions.add_parser(
+        "schema",
+        help="print the JSON Schema of workflow files",
+        description="Print the JSON Schema (draft 2020-12) that workflow YAML/JSON files follow.",
+    )
+
     listing = actions.add_parser(
         "list", help="list durable runs, newest first", description="List durable runs."
     )

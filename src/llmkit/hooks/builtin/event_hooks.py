@@ -1,4 +1,5 @@
-"""Publish what agents do as typed events on an `EventBus` (record them, tail them, replay them)."""
+"""Publish what agents and workflows do as typed events on an `EventBus` (record them, tail
+them, replay them)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,15 @@ _EVENTS: dict[str, tuple[str, Severity]] = {
     "tool.call.error": ("tool.call.failed", "error"),
     "memory.load": ("memory.load", "debug"),
     "memory.save": ("memory.save", "debug"),
+    "workflow.start": ("workflow.run.started", "info"),
+    "workflow.end": ("workflow.run.completed", "info"),
+    "workflow.error": ("workflow.run.failed", "error"),
+    "step.start": ("step.started", "debug"),
+    "step.end": ("step.completed", "info"),
+    "step.error": ("step.failed", "error"),
 }
+# Context metadata a workflow or step event carries in its payload.
+_WORKFLOW_KEYS = ("workflow", "step", "kind")
 
 
 class EventHooks:
@@ -45,7 +54,10 @@ class EventHooks:
         name, severity = _EVENTS[ctx.point]
         if not self.bus.has_subscribers(name):
             return  # building the payload is the cost: skip it when nobody listens
-        payload: dict[str, Any] = {"agent": ctx.agent}
+        payload: dict[str, Any] = {"agent": ctx.agent} if ctx.agent else {}
+        for key in _WORKFLOW_KEYS:
+            if key in ctx.metadata:
+                payload[key] = ctx.metadata[key]
         if ctx.tool:
             payload["tool"] = ctx.tool
             payload["tool_call_id"] = ctx.metadata.get("tool_call_id")
@@ -79,6 +91,8 @@ def _describe(ctx: HookContext) -> dict[str, Any]:
         return {"arguments": value}
     if ctx.point == "tool.call.after":
         return {"result": str(value)[:2000]}
+    if ctx.point in ("workflow.end", "step.end"):
+        return {"output": str(value)[:2000]}
     if isinstance(value, list):
         return {"messages": len(value)}
     return {}
