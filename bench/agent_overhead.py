@@ -7,7 +7,9 @@ cost: building requests, dispatching the tool, recording messages and usage. Pee
 this machine with the same workload (CPU per run, sequential): simonw/llm 0.56 ms, Haystack
 1.15, openai-agents 2.43, smolagents 2.49, LangGraph 2.91, pydantic-ai 3.48, griptape 14.0.
 Targets: <= 0.25 ms sequential, <= 0.35 ms with 3,000 runs in flight, <= 4 KiB per run in flight,
-and five no-op hooks cost <= 5 % over none.
+and five no-op hooks cost <= 5 % over none. The last lines check that cost stays linear: per
+model step for runs of 10 to 1,000 tool-calling steps, and per run for agents with 1 to 1,000
+tools.
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ import gc
 import time
 import tracemalloc
 
-from llmkit.agents import Agent
+from llmkit.agents import Agent, UsageLimits
 from llmkit.hooks import HookContext, HookRegistry
+from llmkit.messages import Message, ToolCallPart, Usage
+from llmkit.models.base import Model
+from llmkit.models.request import ModelResponse
 from llmkit.testing import FunctionModel, RecordedRequest, Reply, ToolCall
 from llmkit.tools import tool
 
@@ -99,6 +104,61 @@ async def concurrent(runs: int, *, trace_memory: bool) -> float:
     return peak / runs
 
 
+class CountingModel(Model):
+    """Asks for `add` until it has asked `calls` times, then answers; O(1) work per request,
+    unlike the test models, which look at the whole history each time."""
+
+    model_name, provider_name = "counting", "bench"
+
+    def __init__(self, calls: int) -> None:
+        self.calls = calls
+        self.asked = 0
+
+    async def request(self, messages, *, tools=(), settings=None):  # type: ignore[no-untyped-def]
+        if self.asked == self.calls:
+            self.asked = 0
+            message = Message.assistant("done")
+        else:
+            self.asked += 1
+            call = ToolCallPart(id=f"c{self.asked}", name="add", arguments={"a": 1, "b": 2})
+            message = Message(role="assistant", parts=[call])
+        return ModelResponse(
+            message=message, usage=Usage(requests=1), model_name="counting", provider="bench"
+        )
+
+    def stream(self, messages, *, tools=(), settings=None):  # type: ignore[no-untyped-def]
+        raise NotImplementedError("the benchmark does not stream")
+
+
+async def per_step(steps: int) -> float:
+    """CPU per model step for a run that calls the tool `steps - 1` times, then answers."""
+    agent = Agent(
+        CountingModel(steps - 1),
+        tools=[add],
+        limits=UsageLimits(max_steps=steps, max_tool_calls=steps),
+    )
+    await agent.run("count")
+    start = time.process_time()
+    result = await agent.run("count")
+    assert result.output == "done"
+    return (time.process_time() - start) / steps
+
+
+async def with_tools(count: int, runs: int = 2000) -> float:
+    """CPU per run of the standard workload when the agent has `count` tools."""
+    extra = [
+        tool(lambda a, b: a - b, name=f"other_{i}", description="Another tool.")
+        for i in range(count - 1)
+    ]
+    agent = Agent(ForgetfulModel(decide), tools=[add, *extra])
+    for _ in range(50):
+        await agent.run("What is 2 + 3?")
+    start = time.process_time()
+    for _ in range(runs):
+        await agent.run("What is 2 + 3?")
+    return (time.process_time() - start) / runs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5000)
@@ -117,6 +177,12 @@ def main() -> None:
     print(f"{f'CPU per run, {args.concurrent} in flight (ms)':<44}{cpu * 1000:>10.3f}{0.35:>10.2f}")
     print(f"{'memory per run in flight (KiB)':<44}{memory / 1024:>10.2f}{4.0:>10.1f}")
     print(f"{'CPU with five no-op hooks / none':<44}{with_hooks / seq:>10.3f}{1.05:>10.2f}")
+    for steps in (10, 100, 1000):
+        figure = min(asyncio.run(per_step(steps)) for _ in range(3))
+        print(f"{f'CPU per step, {steps}-step run (ms)':<44}{figure * 1000:>10.3f}")
+    for count in (1, 10, 100, 1000):
+        figure = asyncio.run(with_tools(count))
+        print(f"{f'CPU per run, agent with {count} tools (ms)':<44}{figure * 1000:>10.3f}")
 
 
 if __name__ == "__main__":

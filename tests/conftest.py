@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from llmkit.testing import block_network
+
+from .postgres_server import PostgresServer
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -31,3 +33,37 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+# --- storage backends: SQLite files and a real PostgreSQL server ---------------------------
+
+StoreTarget = Callable[[str], str]
+"""A name -> where a store lives: a SQLite path, or the URL of a scratch PostgreSQL
+database (the same name gives the same file or database within a test)."""
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL 18 + pgvector on 127.0.0.1, for the whole session."""
+    server = PostgresServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> StoreTarget:
+    """Where to open stores, once per backend: the conformance tests run on both."""
+    if request.param == "sqlite":
+        return lambda name: str(tmp_path / f"{name}.db")
+    server: PostgresServer = request.getfixturevalue("postgres")
+    databases: dict[str, str] = {}
+
+    def target(name: str) -> str:
+        if name not in databases:
+            databases[name] = server.create_database()
+        return databases[name]
+
+    return target

@@ -28,8 +28,12 @@ from llmkit.memory import (
     Summarizer,
     estimate_tokens,
 )
+from llmkit.memory.conversation_storage import ConversationStorage
 from llmkit.models.request import ModelResponse
+from llmkit.storage import open_conversation_store
 from llmkit.testing import RecordedRequest, Reply, ScriptedModel
+
+from .conftest import StoreTarget
 
 
 def every_part_kind() -> list[Message]:
@@ -75,7 +79,16 @@ def texts(messages: list[Message]) -> list[str]:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[ConversationStore]:
+async def store(store_target: StoreTarget) -> AsyncIterator[ConversationStorage]:
+    """A conversation store on each backend (SQLite file, PostgreSQL database)."""
+    s = open_conversation_store(store_target("memory"))
+    yield s
+    await s.close()
+
+
+@pytest.fixture
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[ConversationStore]:
+    """The SQLite store, for tests that look inside its file."""
     s = ConversationStore(tmp_path / "memory.db")
     yield s
     await s.close()
@@ -98,9 +111,9 @@ async def test_every_part_kind_round_trips_across_a_reopen(tmp_path: Path) -> No
         assert await second.load("unknown") == []
 
 
-async def test_wal_mode_and_schema_version(tmp_path: Path, store: ConversationStore) -> None:
-    await store.append("c", [Message.user("hi")])
-    with sqlite3.connect(store.path) as conn:
+async def test_wal_mode_and_schema_version(tmp_path: Path, sqlite_store: ConversationStore) -> None:
+    await sqlite_store.append("c", [Message.user("hi")])
+    with sqlite3.connect(sqlite_store.path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 1
     conn.close()
@@ -178,7 +191,7 @@ def test_migrations_run_once_in_order(tmp_path: Path) -> None:
         conn.close()
 
 
-async def test_append_is_all_or_nothing(store: ConversationStore) -> None:
+async def test_append_is_all_or_nothing(store: ConversationStorage) -> None:
     await store.append("c", [Message.user("kept")])
     bad_batch: list[object] = [Message.user("a"), Message.assistant("b"), "not a message"]
     with pytest.raises(InvalidMessagesError, match=r"item 2 .*'c'.* str, not a Message"):
@@ -202,14 +215,14 @@ async def test_append_is_all_or_nothing(store: ConversationStore) -> None:
     ],
 )
 async def test_bad_input_is_refused_by_name(
-    store: ConversationStore, conversation_id: str, messages: object, counts: object, match: str
+    store: ConversationStorage, conversation_id: str, messages: object, counts: object, match: str
 ) -> None:
     with pytest.raises(InvalidMessagesError, match=match):
         await store.append(conversation_id, messages, token_counts=counts)  # type: ignore[arg-type]
     assert await store.list_conversations() == []
 
 
-async def test_concurrent_appends_keep_order(store: ConversationStore) -> None:
+async def test_concurrent_appends_keep_order(store: ConversationStorage) -> None:
     async def writer(task: int) -> None:
         for i in range(20):
             # Each task writes its own conversation and, in pairs, one shared conversation.
@@ -229,27 +242,29 @@ async def test_concurrent_appends_keep_order(store: ConversationStore) -> None:
         seen[writer_id] = int(index)
 
 
-async def test_a_corrupted_row_names_conversation_and_sequence(store: ConversationStore) -> None:
-    await store.append("chat-7", [Message.user("a"), Message.user("b"), Message.user("c")])
-    with sqlite3.connect(store.path) as conn:
+async def test_a_corrupted_row_names_conversation_and_sequence(
+    sqlite_store: ConversationStore,
+) -> None:
+    await sqlite_store.append("chat-7", [Message.user("a"), Message.user("b"), Message.user("c")])
+    with sqlite3.connect(sqlite_store.path) as conn:
         conn.execute("UPDATE messages SET message = '{\"role\": ' WHERE seq = 1")
     conn.close()
     with pytest.raises(CorruptedRecordError, match=r"'chat-7' message 1 is corrupted") as info:
-        await store.load("chat-7")
+        await sqlite_store.load("chat-7")
     assert (info.value.conversation_id, info.value.sequence) == ("chat-7", 1)
     assert isinstance(info.value, StorageError)
 
 
-async def test_a_row_of_the_wrong_shape_is_corrupt_too(store: ConversationStore) -> None:
-    await store.append("c", [Message.user("a")])
-    with sqlite3.connect(store.path) as conn:
+async def test_a_row_of_the_wrong_shape_is_corrupt_too(sqlite_store: ConversationStore) -> None:
+    await sqlite_store.append("c", [Message.user("a")])
+    with sqlite3.connect(sqlite_store.path) as conn:
         conn.execute("""UPDATE messages SET message = '{"role": "wizard"}' WHERE seq = 0""")
     conn.close()
     with pytest.raises(CorruptedRecordError, match="message 0 is corrupted"):
-        await store.load("c")
+        await sqlite_store.load("c")
 
 
-async def test_delete_replace_and_list(store: ConversationStore) -> None:
+async def test_delete_replace_and_list(store: ConversationStorage) -> None:
     await store.append("a", [Message.user("1"), Message.user("2")])
     await store.append("b", [Message.user("x")])
     assert [i.id for i in await store.list_conversations()] == ["b", "a"]
@@ -264,7 +279,7 @@ async def test_delete_replace_and_list(store: ConversationStore) -> None:
     assert [i.id for i in await store.list_conversations()] == ["b"]
 
 
-async def test_replace_is_atomic(store: ConversationStore) -> None:
+async def test_replace_is_atomic(store: ConversationStorage) -> None:
     await store.append("c", [Message.user("1"), Message.user("2")])
     with pytest.raises(InvalidMessagesError):
         await store.replace("c", [Message.user("new"), 42])  # type: ignore[list-item]
@@ -392,7 +407,7 @@ def test_a_custom_counter_is_used() -> None:
 # --- conversations and summarisation ------------------------------------------------------
 
 
-async def test_conversation_add_history_clear(store: ConversationStore) -> None:
+async def test_conversation_add_history_clear(store: ConversationStorage) -> None:
     chat = Conversation(store, "c", window=HistoryWindow(max_messages=3))
     await chat.add(Message.system("s"), Message.user("1"))
     await chat.add(Message.assistant("2"), Message.user("3"))
@@ -402,7 +417,7 @@ async def test_conversation_add_history_clear(store: ConversationStore) -> None:
     assert await chat.messages() == []
 
 
-async def test_add_response_stores_provider_usage(store: ConversationStore) -> None:
+async def test_add_response_stores_provider_usage(store: ConversationStorage) -> None:
     chat = Conversation(store, "c", window=HistoryWindow(max_tokens=100))
     await chat.add(Message.user("q"))
     await chat.add_response(
@@ -412,7 +427,7 @@ async def test_add_response_stores_provider_usage(store: ConversationStore) -> N
     assert texts(await chat.history()) == ["long answer"]
 
 
-async def test_summarisation_rewrites_the_store(store: ConversationStore) -> None:
+async def test_summarisation_rewrites_the_store(store: ConversationStorage) -> None:
     model = ScriptedModel(["SUMMARY"])
     chat = Conversation(store, "c", summarizer=Summarizer(model, keep_last=6, trigger_messages=10))
     turns = [Message.user(str(i)) if i % 2 == 0 else Message.assistant(str(i)) for i in range(10)]
@@ -434,7 +449,7 @@ async def test_summarisation_rewrites_the_store(store: ConversationStore) -> Non
 
 
 async def test_summarisation_keeps_the_system_prompt_and_tool_pairs(
-    store: ConversationStore,
+    store: ConversationStorage,
 ) -> None:
     model = ScriptedModel(["S1"])
     summarizer = Summarizer(model, keep_last=2, trigger_messages=6)
@@ -447,7 +462,7 @@ async def test_summarisation_keeps_the_system_prompt_and_tool_pairs(
     assert "called f" not in model.requests[0].messages[-1].text
 
 
-async def test_a_failed_summary_leaves_the_store_alone(store: ConversationStore) -> None:
+async def test_a_failed_summary_leaves_the_store_alone(store: ConversationStorage) -> None:
     from llmkit import ServerError
     from llmkit.memory import SummarizationError
 
@@ -458,7 +473,7 @@ async def test_a_failed_summary_leaves_the_store_alone(store: ConversationStore)
     assert texts(await chat.messages()) == ["1", "2", "3"]
 
 
-async def test_summarising_skips_when_the_conversation_changed(store: ConversationStore) -> None:
+async def test_summarising_skips_when_the_conversation_changed(store: ConversationStorage) -> None:
     class SlowModel(ScriptedModel):
         async def _reply(self, request: RecordedRequest) -> Reply:
             await store.append("c", [Message.user("meanwhile")])

@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,22 @@ from llmkit.events import (
     replay_file,
     tail,
 )
+from llmkit.events.recorder import Recorder
+from llmkit.storage import PostgresRecorder, query_postgres
 
 Recorders = [JsonlRecorder, SqliteRecorder]
+Recording = tuple[Callable[[], Recorder], Callable[[], list[Event]]]
+
+
+@pytest.fixture(params=["jsonl", "sqlite", "postgres"])
+def recording(request: pytest.FixtureRequest, tmp_path: Path) -> Recording:
+    """How to open a recorder on each backend, and how to read its recording back."""
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres").create_database()
+        return (lambda: PostgresRecorder(url)), (lambda: query_postgres(url))
+    cls = JsonlRecorder if request.param == "jsonl" else SqliteRecorder
+    path = tmp_path / "events"
+    return (lambda: cls(path)), (lambda: load_events(path))
 
 
 def sample(base: float = 1_000.0) -> list[Event]:
@@ -50,11 +65,11 @@ def record(
             bus.emit(event)
 
 
-@pytest.mark.parametrize("cls", Recorders)
-def test_record_then_query(tmp_path: Path, cls: type[JsonlRecorder] | type[SqliteRecorder]) -> None:
+def test_record_then_query(recording: Recording) -> None:
+    open_recorder, load = recording
     events = sample()
     bus = EventBus()
-    recorder = cls(tmp_path / "events")
+    recorder = open_recorder()
     recorder.attach(bus, "tool.**")
     for event in events:
         bus.emit(event)
@@ -76,7 +91,7 @@ def test_record_then_query(tmp_path: Path, cls: type[JsonlRecorder] | type[Sqlit
     recorder.close()
     with pytest.raises(RecordingError):
         recorder.flush()
-    assert load_events(recorder.path) == tools
+    assert load() == tools
 
 
 def test_sqlite_file_survives_reopen(tmp_path: Path) -> None:
@@ -103,14 +118,11 @@ def test_jsonl_lines_are_event_json(tmp_path: Path) -> None:
     assert [Event.from_dict(json.loads(line)) for line in lines] == events
 
 
-@pytest.mark.parametrize("cls", Recorders)
-async def test_record_then_replay_reproduces_the_sequence(
-    tmp_path: Path, cls: type[JsonlRecorder] | type[SqliteRecorder]
-) -> None:
+async def test_record_then_replay_reproduces_the_sequence(recording: Recording) -> None:
     # Events recorded live, with real gaps between them.
-    path = tmp_path / "events"
+    open_recorder, load = recording
     live = EventBus()
-    recorder = cls(path)
+    recorder = open_recorder()
     recorder.attach(live)
     originals = []
     for i, gap in enumerate([0.0, 0.1, 0.05, 0.2, 0.0, 0.15]):
@@ -123,7 +135,7 @@ async def test_record_then_replay_reproduces_the_sequence(
     bus = EventBus()
     seen: list[tuple[float, Event]] = []
     bus.subscribe("**", lambda e: seen.append((time.perf_counter(), e)))
-    emitted = await replay(load_events(path), bus, speed=10)
+    emitted = await replay(load(), bus, speed=10)
     assert emitted == len(originals)
     assert [e for _, e in seen] == originals
     # Relative timing, scaled by 10, within a few milliseconds.

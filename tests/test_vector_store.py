@@ -1,9 +1,9 @@
 """The vector store conformance suite: every backend must pass every test here.
 
-A backend joins by adding an entry to `BACKENDS`: a function that takes pytest's
+A backend joins by adding an entry to `BACKENDS`: a function that takes the request and
 `tmp_path` and returns `open_store`, a zero-argument callable opening a *new* connection
 to the same persistent store each time it is called (the restart tests call it twice).
-The PostgreSQL backend adds one that points at a scratch database.
+The PostgreSQL backend points at a scratch database on the session's server.
 """
 
 from __future__ import annotations
@@ -26,20 +26,29 @@ from llmkit.memory import (
     VectorStore,
     VectorStoreError,
 )
+from llmkit.storage import PostgresVectorStore
 
 OpenStore = Callable[[], VectorStore]
 
 
-def _sqlite(tmp_path: Path) -> OpenStore:
+def _sqlite(request: pytest.FixtureRequest, tmp_path: Path) -> OpenStore:
     return lambda: SqliteVectorStore(tmp_path / "vectors.db")
 
 
-BACKENDS: dict[str, Callable[[Path], OpenStore]] = {"sqlite": _sqlite}
+def _postgres(request: pytest.FixtureRequest, tmp_path: Path) -> OpenStore:
+    url = request.getfixturevalue("postgres").create_database()
+    return lambda: PostgresVectorStore(url)
+
+
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], OpenStore]] = {
+    "sqlite": _sqlite,
+    "postgres": _postgres,
+}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
 def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> OpenStore:
-    return BACKENDS[request.param](tmp_path)
+    return BACKENDS[request.param](request, tmp_path)
 
 
 def rec(rid: str, vector: list[float], text: str = "", **metadata: object) -> VectorRecord:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from llmkit.storage import open_checkpoint_store
 from llmkit.workflows import (
     ApprovalDecision,
     ApprovalError,
@@ -28,6 +29,8 @@ from llmkit.workflows import (
     to_mermaid,
     workflow_to_dict,
 )
+
+from .conftest import StoreTarget
 
 REVIEW = """
 name: review
@@ -49,10 +52,10 @@ def _runner(calls: list[str]) -> WorkflowRunner:
     return WorkflowRunner(scripts={"write": write})
 
 
-async def test_pause_then_approve_continues_with_the_value(tmp_path: Path) -> None:
+async def test_pause_then_approve_continues_with_the_value(store_target: StoreTarget) -> None:
     calls: list[str] = []
     runner, workflow = _runner(calls), load_workflow(REVIEW)
-    async with CheckpointStore(tmp_path / "a.db") as store:
+    async with open_checkpoint_store(store_target("a")) as store:
         paused = await run_durable(runner, workflow, {"topic": "llamas"}, store, "r")
         assert paused.paused is not None and paused.output is None
         assert paused.paused.step_id == "ok"
@@ -73,9 +76,9 @@ async def test_pause_then_approve_continues_with_the_value(tmp_path: Path) -> No
     assert calls == ["llamas"]  # the finished step before the pause did not run again
 
 
-async def test_reject_fails_the_step_with_a_typed_error(tmp_path: Path) -> None:
+async def test_reject_fails_the_step_with_a_typed_error(store_target: StoreTarget) -> None:
     runner, workflow = _runner([]), load_workflow(REVIEW)
-    async with CheckpointStore(tmp_path / "r.db") as store:
+    async with open_checkpoint_store(store_target("r")) as store:
         await run_durable(runner, workflow, {"topic": "x"}, store, "r")
         with pytest.raises(WorkflowFailed) as info:
             await resume(
@@ -92,7 +95,7 @@ async def test_reject_fails_the_step_with_a_typed_error(tmp_path: Path) -> None:
         assert again.paused is not None and again.paused.step_id == "ok"
 
 
-async def test_rejection_with_continue_on_error_carries_on(tmp_path: Path) -> None:
+async def test_rejection_with_continue_on_error_carries_on(store_target: StoreTarget) -> None:
     workflow = (
         WorkflowBuilder("gate")
         .approval("ok", "Go?", continue_on_error=True)
@@ -100,20 +103,20 @@ async def test_rejection_with_continue_on_error_carries_on(tmp_path: Path) -> No
         .build()
     )
     runner = WorkflowRunner()
-    async with CheckpointStore(tmp_path / "c.db") as store:
+    async with open_checkpoint_store(store_target("c")) as store:
         await run_durable(runner, workflow, None, store, "r")
         done = await resume(runner, workflow, store, "r", decision=ApprovalDecision.reject())
     assert done.output is None and done.steps["ok"].status == "failed"
 
 
-async def test_bad_or_missing_decisions_leave_the_run_paused(tmp_path: Path) -> None:
+async def test_bad_or_missing_decisions_leave_the_run_paused(store_target: StoreTarget) -> None:
     workflow = (
         WorkflowBuilder("budget")
         .approval("amount", "How much?", schema={"type": "integer", "minimum": 1})
         .build()
     )
     runner = WorkflowRunner()
-    async with CheckpointStore(tmp_path / "b.db") as store:
+    async with open_checkpoint_store(store_target("b")) as store:
         await run_durable(runner, workflow, None, store, "r")
         with pytest.raises(ApprovalError, match="paused at approval step 'amount'"):
             await resume(runner, workflow, store, "r")
@@ -128,10 +131,10 @@ async def test_bad_or_missing_decisions_leave_the_run_paused(tmp_path: Path) -> 
             await resume(runner, workflow, store, "r", decision=ApprovalDecision.approve(5))
 
 
-async def test_cancelled_paused_run_cannot_be_resumed(tmp_path: Path) -> None:
+async def test_cancelled_paused_run_cannot_be_resumed(store_target: StoreTarget) -> None:
     workflow = load_workflow(REVIEW)
     runner = _runner([])
-    async with CheckpointStore(tmp_path / "x.db") as store:
+    async with open_checkpoint_store(store_target("x")) as store:
         await run_durable(runner, workflow, {"topic": "t"}, store, "r")
         assert await store.cancel("r") == "paused"
         with pytest.raises(RunCancelled, match="cannot be resumed"):

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from llmkit.memory.schema import configure, migrate
+from llmkit.storage import open_checkpoint_store
 from llmkit.workflows import (
     DelayStep,
     ScriptStep,
@@ -31,6 +32,7 @@ from llmkit.workflows.checkpoint_schema import MIGRATIONS
 from llmkit.workflows.checkpoints import CheckpointError, CheckpointStore, RunCancelled
 from llmkit.workflows.durable import StepInterrupted, resume, run_durable
 
+from .conftest import StoreTarget
 from .workflow_crash_child import build
 
 CHILD = Path(__file__).with_name("workflow_crash_child.py")
@@ -107,9 +109,11 @@ async def test_killed_mid_step_idempotent_reruns(tmp_path: Path, when: str) -> N
     assert _runs(side) == Counter({"s1": 1, "s2": 1, "s3": 2, "s4": 1})
 
 
-async def test_completed_run_resumes_without_running(tmp_path: Path) -> None:
+async def test_completed_run_resumes_without_running(
+    tmp_path: Path, store_target: StoreTarget
+) -> None:
     runner, workflow = build(tmp_path / "side.txt")
-    async with CheckpointStore(tmp_path / "c.db") as store:
+    async with open_checkpoint_store(store_target("c")) as store:
         first = await run_durable(runner, workflow, {"x": 1}, store, "r")
         again = await resume(runner, workflow, store, "r")
         with pytest.raises(CheckpointError, match="already exists"):
@@ -120,13 +124,13 @@ async def test_completed_run_resumes_without_running(tmp_path: Path) -> None:
     assert _runs(tmp_path / "side.txt") == Counter({"s1": 1, "s2": 1, "s3": 1, "s4": 1})
 
 
-async def test_failed_step_marks_run_failed(tmp_path: Path) -> None:
+async def test_failed_step_marks_run_failed(tmp_path: Path, store_target: StoreTarget) -> None:
     def boom(**kwargs: Any) -> None:
         raise RuntimeError("disk on fire")
 
     _, workflow = build(tmp_path / "side.txt")
     runner = WorkflowRunner(scripts={"step": boom})
-    async with CheckpointStore(tmp_path / "f.db") as store:
+    async with open_checkpoint_store(store_target("f")) as store:
         with pytest.raises(WorkflowFailed):
             await run_durable(runner, workflow, {"x": 1}, store, "r")
         assert (await store.get_run("r")).status == "failed"
@@ -190,20 +194,22 @@ def _sqlite(db: Path, sql: str, *params: Any) -> None:
         conn.close()
 
 
-async def test_cancel_stops_a_running_run_at_the_next_step(tmp_path: Path) -> None:
-    db, ran = tmp_path / "c.db", []
+async def test_cancel_stops_a_running_run_at_the_next_step(
+    tmp_path: Path, store_target: StoreTarget
+) -> None:
+    db, ran = store_target("c"), []
 
     async def work(n: int) -> int:
         ran.append(n)
         if ran == [1]:  # someone else cancels the first run while its step 1 runs
-            async with CheckpointStore(db) as other:
+            async with open_checkpoint_store(db) as other:
                 assert await other.cancel("r", "operator said stop") == "running"
         return n
 
     steps = tuple(ScriptStep(id=f"s{n}", script="work", input={"n": n}) for n in (1, 2))
     workflow = Workflow(name="w", steps=steps)
     runner = WorkflowRunner(scripts={"work": work})
-    async with CheckpointStore(db) as store:
+    async with open_checkpoint_store(db) as store:
         with pytest.raises(RunCancelled, match="stopped before step 's2'"):
             await run_durable(runner, workflow, None, store, "r")
         run = await store.get_run("r")
@@ -220,10 +226,10 @@ async def test_cancel_stops_a_running_run_at_the_next_step(tmp_path: Path) -> No
     assert ran == [1, 1, 2]
 
 
-async def test_list_runs_filters_newest_first(tmp_path: Path) -> None:
+async def test_list_runs_filters_newest_first(tmp_path: Path, store_target: StoreTarget) -> None:
     runner, workflow = build(tmp_path / "side.txt")
     failing = WorkflowRunner(scripts={"step": lambda **kw: 1 / 0})
-    async with CheckpointStore(tmp_path / "l.db") as store:
+    async with open_checkpoint_store(store_target("l")) as store:
         await run_durable(runner, workflow, {"x": 1}, store, "first")
         with pytest.raises(WorkflowFailed):
             await run_durable(failing, workflow, {"x": 1}, store, "second")

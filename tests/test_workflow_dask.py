@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from llmkit.errors import ConfigError
+from llmkit.storage import PostgresCheckpointStore
 from llmkit.tools import ToolRegistry
 from llmkit.workflows import (
     ExpressionError,
@@ -28,9 +29,11 @@ from llmkit.workflows import (
     load_workflow,
 )
 from llmkit.workflows.dask_executor import DaskExecutor
+from llmkit.workflows.durable import resume, run_durable
 from llmkit.workflows.fanout import ExecutorError, LocalExecutor
 from tests import dask_tasks
 from tests.conftest import REPO
+from tests.postgres_server import PostgresServer
 
 DASK = Path(sys.executable).parent / "dask"
 
@@ -157,10 +160,9 @@ def _runner(executor: Any = None, **registries: Any) -> WorkflowRunner:
 
 def map_of(step: str, *, concurrency: int | None = None) -> str:
     """A workflow that maps one step (a YAML flow mapping) over its input as ``each``."""
-    limit = f"\n    concurrency: {concurrency}" if concurrency else ""
-    return f"name: mapped\nsteps:\n  - id: each\n    kind: map\n    over: input{limit}\n" + (
-        f"    steps: [{step}]\n"
-    )
+    limit = f"    concurrency: {concurrency}\n" if concurrency else ""
+    head = "name: mapped\nsteps:\n  - id: each\n    kind: map\n    over: input\n"
+    return f"{head}{limit}    steps: [{step}]\n"
 
 
 MAP_WHERE = map_of('{id: where, kind: script, script: where, input: {n: "${ item }", pause: 0.3}}')
@@ -248,7 +250,7 @@ async def test_parallel_branches_run_remotely_and_merge_back(cluster: Cluster) -
         result = await _runner(executor).run(load_workflow(PARALLEL))
     assert result.output == [2, 4]
     assert {result.state["left"]["worker"], result.state["right"]["worker"]} == cluster.workers
-    assert set(result.output) and result.steps["left"].status == "success"
+    assert result.steps["left"].status == result.steps["right"].status == "success"
     assert result.steps["both"].output.keys() == {"left", "right"}
 
 
@@ -464,3 +466,26 @@ def test_runner_rejects_something_that_is_not_an_executor() -> None:
     with pytest.raises(ExecutorError, match="not str"):
         WorkflowRunner(executor="dask")  # type: ignore[arg-type]
     assert isinstance(WorkflowRunner().executor, LocalExecutor)
+
+
+DURABLE_MAP = MAP_WHERE + '  - {id: total, kind: transform, value: "${ length(steps.each) }"}\n'
+
+
+async def test_durable_map_on_the_cluster_checkpoints_to_postgres(
+    cluster: Cluster, postgres: PostgresServer
+) -> None:
+    url = postgres.create_database()
+    workflow = load_workflow(DURABLE_MAP)
+    async with DaskExecutor(cluster.address) as executor, PostgresCheckpointStore(url) as store:
+        result = await run_durable(_runner(executor), workflow, list(range(4)), store, "dask-1")
+    assert {out["worker"] for out in result.steps["each"].output} == cluster.workers
+    async with PostgresCheckpointStore(url) as store:  # another process, as far as it knows
+        assert (await store.get_run("dask-1")).status == "completed"
+        steps = await store.load_steps("dask-1")
+        assert [(s.step_id, s.status) for s in steps] == [
+            ("each", "finished"),
+            ("total", "finished"),
+        ]
+        assert [out["double"] for out in steps[0].output] == [0, 2, 4, 6]
+        again = await resume(_runner(), workflow, store, "dask-1")  # nothing left to run
+    assert again.output == result.output

@@ -3,8 +3,8 @@
 Precedence, highest first (documented in docs/configuration.md):
 
 1. arguments passed in code (``get_model("openai:x", base_url=...)``);
-2. environment variables (``LLMKIT_MODEL``, ``LLMKIT_DASK_SCHEDULER``, ``OPENAI_BASE_URL``,
-   ``OPENAI_API_KEY``…);
+2. environment variables (``LLMKIT_MODEL``, ``LLMKIT_DATABASE_URL``, ``LLMKIT_DASK_SCHEDULER``,
+   ``OPENAI_BASE_URL``, ``OPENAI_API_KEY``…);
 3. ``llmkit.toml`` in the project folder (the current folder or the nearest parent with one);
 4. ``llmkit.toml`` in the user config folder (``$XDG_CONFIG_HOME/llmkit`` or ``~/.config/llmkit``);
 5. built-in defaults (``local:smollm2``).
@@ -30,6 +30,7 @@ CONFIG_FILE = "llmkit.toml"
 
 _PROVIDER_FIELDS = {"kind", "base_url", "api_key_env", "headers", "timeout", "max_retries"}
 _WORKFLOW_FIELDS = {"dask_scheduler", "checkpoint_db"}
+_STORAGE_FIELDS = {"url"}
 
 
 @dataclass(slots=True, kw_only=True)
@@ -62,6 +63,9 @@ class Config:
     dask_scheduler: str | None = None
     #: The checkpoint database of `llmkit workflow` (``[workflows] checkpoint_db``).
     checkpoint_db: str | None = None
+    #: Where stores live when none is named (``[storage] url`` or ``LLMKIT_DATABASE_URL``):
+    #: a SQLite path or ``sqlite:///path``, or a ``postgresql://`` URL.
+    database_url: str | None = None
     files: list[Path] = field(default_factory=list)
     env: Mapping[str, str] = field(default_factory=dict)
 
@@ -82,6 +86,9 @@ def load_config(*, cwd: Path | None = None, env: Mapping[str, str] | None = None
     scheduler = environ.get("LLMKIT_DASK_SCHEDULER", "").strip()
     if scheduler:
         config.dask_scheduler = scheduler
+    database = environ.get("LLMKIT_DATABASE_URL", "").strip()
+    if database:
+        config.database_url = database
     return config
 
 
@@ -115,11 +122,11 @@ def _merge_file(config: Config, path: Path) -> None:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read it as TOML: {exc}") from None
     config.files.append(path)
-    unknown = set(data) - {"default_model", "providers", "workflows"}
+    unknown = set(data) - {"default_model", "providers", "workflows", "storage"}
     if unknown:
         raise ConfigError(
             f"{path}: unknown key(s) {sorted(unknown)}; allowed: default_model, providers, "
-            "workflows"
+            "storage, workflows"
         )
     if "default_model" in data:
         if not isinstance(data["default_model"], str) or not data["default_model"].strip():
@@ -132,6 +139,8 @@ def _merge_file(config: Config, path: Path) -> None:
         config.providers[name] = _provider_from_table(path, name, table)
     if "workflows" in data:
         _merge_workflows(config, path, data["workflows"])
+    if "storage" in data:
+        _merge_storage(config, path, data["storage"])
 
 
 def _check_table(where: str, table: Any, allowed: set[str]) -> None:
@@ -158,6 +167,21 @@ def _merge_workflows(config: Config, path: Path, table: Any) -> None:
             raise ConfigError(f"{where}: checkpoint_db must be a file path")
         # A relative path is relative to the file that says it.
         config.checkpoint_db = str(path.parent / Path(db.strip()).expanduser())
+
+
+def _merge_storage(config: Config, path: Path, table: Any) -> None:
+    where = f"{path}: [storage]"
+    _check_table(where, table, _STORAGE_FIELDS)
+    url = table.get("url")
+    if url is None:
+        return
+    if not isinstance(url, str) or not url.strip():
+        raise ConfigError(f"{where}: url must be a path or a 'postgresql://' URL")
+    url = url.strip()
+    if "://" not in url:
+        # A relative path is relative to the file that says it.
+        url = str(path.parent / Path(url).expanduser())
+    config.database_url = url
 
 
 def _provider_from_table(path: Path, name: str, table: Any) -> ProviderConfig:

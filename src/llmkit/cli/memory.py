@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from ..memory.ingest import IngestProgress
+    from ..memory.vector_store import VectorStore
 
 __all__ = ["DEFAULT_DB", "add_memory_parser", "run_memory"]
 
@@ -63,8 +64,10 @@ async def run_memory(args: argparse.Namespace) -> int:
         return await _stats(args)
     from ..memory.retrieval import Memory
 
-    Path(args.db).parent.mkdir(parents=True, exist_ok=True)
-    async with Memory(args.db, collection=args.collection, embedder=args.embedder) as memory:
+    async with (
+        _vector_store(args.db) as store,
+        Memory(store, collection=args.collection, embedder=args.embedder) as memory,
+    ):
         if args.memory_command == "ingest":
             return await _ingest(memory, args)
         return await _search(memory, args)
@@ -103,12 +106,11 @@ async def _search(memory: Any, args: argparse.Namespace) -> int:
 
 
 async def _stats(args: argparse.Namespace) -> int:
-    from ..memory.sqlite_vectors import SqliteVectorStore
-
-    if not await asyncio.to_thread(Path(args.db).is_file):
+    postgres = args.db.startswith(("postgresql://", "postgres://"))
+    if not postgres and not await asyncio.to_thread(Path(args.db).is_file):
         print(f"no memory database at {args.db}")
         return 0
-    async with SqliteVectorStore(args.db) as store:
+    async with _vector_store(args.db) as store:
         infos = await store.collections()
     if args.json:
         print(
@@ -153,3 +155,12 @@ class ProgressBar:
         """End the bar's line."""
         self.stream.write("\n")
         self.stream.flush()
+
+
+def _vector_store(target: str) -> VectorStore:
+    """The store `--db` names: a SQLite file (its folder created) or a PostgreSQL URL."""
+    from ..storage import open_vector_store
+
+    if not target.startswith(("postgresql://", "postgres://")):
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+    return open_vector_store(target)

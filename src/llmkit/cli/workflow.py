@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
+from ..storage import open_checkpoint_store
 from ..workflows.approval import ApprovalDecision, ApprovalError, PendingApproval
-from ..workflows.checkpoints import CheckpointError, CheckpointStore, RunCancelled
+from ..workflows.checkpoints import CheckpointError, RunCancelled
 from ..workflows.definition import AgentStep, ApprovalStep, ScriptStep, ToolStep, Workflow
 from ..workflows.durable import StepInterrupted, resume, run_durable, stored_workflow
 from ..workflows.errors import WorkflowDefinitionError, WorkflowFailed, WorkflowInputError
@@ -95,7 +96,7 @@ async def _run(args: argparse.Namespace) -> int:
         return await _drive(args, workflow, lambda runner: runner.run(workflow, value))
     path = _db_path(args, must_exist=False)
     run_id = args.run_id or uuid.uuid4().hex
-    async with CheckpointStore(path) as store:
+    async with open_checkpoint_store(path) as store:
         source = _absolute(args.file)
         try:
             return await _drive(
@@ -117,7 +118,7 @@ async def _resume(args: argparse.Namespace) -> int:
     elif args.reject is not None:
         decision = ApprovalDecision.reject(args.reject)
     path = _db_path(args, must_exist=True)
-    async with CheckpointStore(path) as store:
+    async with open_checkpoint_store(path) as store:
         workflow = stored_workflow(await store.get_run(args.run_id), store)
         return await _drive(
             args,
@@ -138,7 +139,7 @@ async def _drive(
     args: argparse.Namespace,
     workflow: Workflow,
     start: Callable[[WorkflowRunner], Awaitable[WorkflowResult]],
-    db: Path | None = None,
+    db: Path | str | None = None,
 ) -> int:
     """Build the runner, run with a progress bar, print the outcome."""
     from ..hooks.registry import HookRegistry
@@ -224,7 +225,10 @@ def _absolute(file: str) -> str:
     return str(Path(file).resolve())
 
 
-def _db_path(args: argparse.Namespace, *, must_exist: bool) -> Path:
+def _db_path(args: argparse.Namespace, *, must_exist: bool) -> Path | str:
+    target = args.db or os.environ.get("LLMKIT_CHECKPOINT_DB", "").strip()
+    if target.startswith(("postgresql://", "postgres://")):
+        return target  # checkpoints in PostgreSQL: the server says whether the run exists
     path = Path(args.db) if args.db else default_checkpoint_db()
     if must_exist and not path.is_file():
         raise _Usage(f"no checkpoint database at {path}")
@@ -232,7 +236,9 @@ def _db_path(args: argparse.Namespace, *, must_exist: bool) -> Path:
     return path
 
 
-def _print_paused(pending: PendingApproval, args: argparse.Namespace, db: Path | None) -> None:
+def _print_paused(
+    pending: PendingApproval, args: argparse.Namespace, db: Path | str | None
+) -> None:
     if args.json:
         print(json.dumps({"paused": pending.to_dict()}))
         return
@@ -271,7 +277,7 @@ async def _visualize(args: argparse.Namespace) -> int:
 
 
 async def _list(args: argparse.Namespace) -> int:
-    async with CheckpointStore(_db_path(args, must_exist=True)) as store:
+    async with open_checkpoint_store(_db_path(args, must_exist=True)) as store:
         runs = await store.list_runs(status=args.status, workflow=args.workflow, limit=args.limit)
     if args.json:
         print(json.dumps([_summary(run) for run in runs], indent=2))
@@ -283,7 +289,7 @@ async def _list(args: argparse.Namespace) -> int:
 
 
 async def _status(args: argparse.Namespace) -> int:
-    async with CheckpointStore(_db_path(args, must_exist=True)) as store:
+    async with open_checkpoint_store(_db_path(args, must_exist=True)) as store:
         info = await store.get_run(args.run_id)
         steps = await store.load_steps(args.run_id)
     planned = [s["id"] for s in (info.definition or {}).get("steps", [])]
@@ -326,7 +332,7 @@ async def _status(args: argparse.Namespace) -> int:
 
 
 async def _cancel(args: argparse.Namespace) -> int:
-    async with CheckpointStore(_db_path(args, must_exist=True)) as store:
+    async with open_checkpoint_store(_db_path(args, must_exist=True)) as store:
         previous = await store.cancel(args.run_id)
     print(f"run {args.run_id} cancelled (it was {previous})")
     return 0

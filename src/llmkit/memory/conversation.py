@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from ..messages import Message
 from ..models.request import ModelResponse
+from .conversation_storage import ConversationStorage
 from .errors import InvalidMessagesError
-from .sqlite_store import ConversationStore
 from .summarizer import Summarizer
 from .window import HistoryWindow
 
@@ -16,7 +16,7 @@ __all__ = ["Conversation"]
 
 
 class Conversation:
-    """A conversation kept in a `ConversationStore`.
+    """A conversation kept in a `ConversationStore` (or any `ConversationStorage`).
 
     `history` is what to send to the model: the stored messages through `window` (all of
     them without one). With a `summarizer`, `add` folds older turns into a summary once
@@ -25,7 +25,7 @@ class Conversation:
 
     def __init__(
         self,
-        store: ConversationStore,
+        store: ConversationStorage,
         conversation_id: str,
         *,
         window: HistoryWindow | None = None,

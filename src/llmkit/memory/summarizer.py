@@ -14,9 +14,9 @@ from ..errors import ConfigError
 from ..messages import ImagePart, Message, TextPart, ToolCallPart, ToolResultPart
 from ..models.base import Model
 from ..models.request import ModelSettings
+from .conversation_storage import ConversationStorage
 from .errors import ConcurrentModificationError, SummarizationError
 from .records import StoredMessage
-from .sqlite_store import ConversationStore
 
 __all__ = ["SUMMARY_PREFIX", "Summarizer", "render_transcript"]
 
@@ -53,7 +53,7 @@ class Summarizer:
         self.instructions = instructions
         self.settings = settings
 
-    async def maybe_summarize(self, store: ConversationStore, conversation_id: str) -> bool:
+    async def maybe_summarize(self, store: ConversationStorage, conversation_id: str) -> bool:
         """Summarise if the conversation is past the trigger; return whether it did.
 
         A conversation changed by another writer while the model was summarising is left

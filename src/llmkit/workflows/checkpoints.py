@@ -116,7 +116,36 @@ class StepCheckpoint:
     finished: float | None
 
 
-class CheckpointStore(SqliteWorker):
+class StoredRowReader:
+    """Reading stored JSON back, shared by every checkpoint store backend: a value that
+    does not decode is a `CheckpointError` naming the database, the run and the step."""
+
+    #: The file or database the store is in, for messages (no password).
+    where: str
+
+    def _decode(self, raw: Any, run_id: str, what: str, *, step_id: str | None = None) -> Any:
+        try:
+            return json.loads(raw)
+        except (TypeError, ValueError) as exc:
+            raise self._corrupted(run_id, f"{what} is not JSON: {exc}", step_id) from exc
+
+    def _pending(self, raw: str | None, run_id: str) -> PendingApproval | None:
+        if raw is None:
+            return None
+        try:
+            return PendingApproval.from_dict(json.loads(raw))
+        except ValueError as exc:
+            raise self._corrupted(run_id, f"its pending approval is unreadable: {exc}") from exc
+
+    def _corrupted(self, run_id: str, problem: str, step_id: str | None = None) -> CheckpointError:
+        return CheckpointError(
+            f"checkpoint database {self.where}, run {run_id!r}: {problem} (the row is corrupted)",
+            run_id=run_id,
+            step_id=step_id,
+        )
+
+
+class CheckpointStore(StoredRowReader, SqliteWorker):
     """Runs and step checkpoints in one SQLite file; call `close` (or ``async with``)."""
 
     migrations = MIGRATIONS
@@ -126,6 +155,7 @@ class CheckpointStore(SqliteWorker):
         self, path: str | Path, *, synchronous: Synchronous = "FULL", busy_timeout: float = 5.0
     ) -> None:
         super().__init__(path, synchronous=synchronous, busy_timeout=busy_timeout)
+        self.where = str(self.path)
 
     async def create_run(
         self,
@@ -422,27 +452,6 @@ class CheckpointStore(SqliteWorker):
             raise CheckpointError(f"no run {run_id!r} in {self.path}", run_id=run_id)
         status: RunStatus = row[0]
         return status
-
-    def _decode(self, raw: Any, run_id: str, what: str, *, step_id: str | None = None) -> Any:
-        try:
-            return json.loads(raw)
-        except (TypeError, ValueError) as exc:
-            raise self._corrupted(run_id, f"{what} is not JSON: {exc}", step_id) from exc
-
-    def _pending(self, raw: str | None, run_id: str) -> PendingApproval | None:
-        if raw is None:
-            return None
-        try:
-            return PendingApproval.from_dict(json.loads(raw))
-        except ValueError as exc:
-            raise self._corrupted(run_id, f"its pending approval is unreadable: {exc}") from exc
-
-    def _corrupted(self, run_id: str, problem: str, step_id: str | None = None) -> CheckpointError:
-        return CheckpointError(
-            f"checkpoint database {self.path}, run {run_id!r}: {problem} (the row is corrupted)",
-            run_id=run_id,
-            step_id=step_id,
-        )
 
     def _closed_error(self) -> Exception:
         return CheckpointError(f"the checkpoint store at {self.path} is closed")

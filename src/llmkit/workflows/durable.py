@@ -43,9 +43,9 @@ from .approval import (
     approval_slot,
     check_decision,
 )
+from .checkpoint_storage import CheckpointStorage
 from .checkpoints import (
     CheckpointError,
-    CheckpointStore,
     RunCancelled,
     RunInfo,
     StepCheckpoint,
@@ -74,7 +74,7 @@ async def run_durable(
     runner: WorkflowRunner,
     workflow: Workflow,
     input: Any,
-    store: CheckpointStore,
+    store: CheckpointStorage,
     run_id: str | None = None,
     *,
     idempotent: Collection[str] = (),
@@ -112,7 +112,7 @@ async def run_durable(
 async def resume(
     runner: WorkflowRunner,
     workflow: Workflow | None,
-    store: CheckpointStore,
+    store: CheckpointStorage,
     run_id: str,
     *,
     idempotent: Collection[str] = (),
@@ -162,7 +162,7 @@ async def resume(
     return await _execute(runner, workflow, info.input, store, run_id, done, flagged, decisions)
 
 
-def stored_workflow(info: RunInfo, store: CheckpointStore) -> Workflow:
+def stored_workflow(info: RunInfo, store: CheckpointStorage) -> Workflow:
     """The workflow stored with a run, parsed and validated again.
 
     Raises:
@@ -171,11 +171,11 @@ def stored_workflow(info: RunInfo, store: CheckpointStore) -> Workflow:
     """
     if info.definition is None:
         raise CheckpointError(
-            f"run {info.run_id!r} in {store.path} has no stored definition (it was started "
+            f"run {info.run_id!r} in {store.where} has no stored definition (it was started "
             "by an older llmkit); pass the workflow to resume it",
             run_id=info.run_id,
         )
-    source = f"{store.path} (run {info.run_id})"
+    source = f"{store.where} (run {info.run_id})"
     return validate_workflow(parse_workflow(info.definition, source=source), source=source)
 
 
@@ -201,7 +201,7 @@ async def _execute(
     runner: WorkflowRunner,
     workflow: Workflow,
     input: Any,
-    store: CheckpointStore,
+    store: CheckpointStorage,
     run_id: str,
     done: dict[str, Any],
     idempotent: frozenset[str],
