@@ -1,12 +1,17 @@
-"""Lua scripting costs, each next to raw lupa measured in the same process.
+"""Lua and JavaScript scripting costs, each next to the raw engine in the same process.
 
-    python bench/scripting.py [--calls 200000] [--loop 1000000] [--repeat 5]
+    python bench/scripting.py [--calls 200000] [--loop 1000000] [--repeat 5] [--engine all]
 
 - a trivial bridge call from Lua (`Tool.exists`), against raw lupa calling a Python
   function: target <= 3 µs;
 - a new sandboxed engine with every global injected, running its first script: target
   <= 2 ms; and a run in a pooled engine;
 - a loop under limits against the same loop in raw lupa: target >= 0.9x raw speed.
+
+JavaScript (quickjs-ng) next to raw quickjs: a bridge call (`await Tool.exists`), which
+goes through the request queue the host drains, against raw quickjs calling a Python
+function with no time limit: target <= 5 µs; a new sandboxed engine: target <= 5 ms; a
+loop under limits: target >= 0.9x raw.
 
 Best of `--repeat` runs each, so a noisy neighbour on a shared machine counts less.
 """
@@ -20,6 +25,8 @@ from collections.abc import Callable
 from lupa import lua54
 
 from llmkit.scripting import HostSession, Limits
+from llmkit.scripting.engines.base import ScriptEngine
+from llmkit.scripting.engines.js import JavaScriptEngine
 from llmkit.scripting.engines.lua import LuaEngine
 
 LIMITS = Limits(timeout=60, bridge_calls=10**9)
@@ -33,11 +40,15 @@ def raw_runtime() -> lua54.LuaRuntime:
     return lua54.LuaRuntime(register_eval=False, register_builtins=False)
 
 
-def timed_execute(engine: LuaEngine, code: str) -> float:
-    session = HostSession(engine="lua", limits=LIMITS)
-    start = time.perf_counter()
-    engine.execute(code, chunk_name="bench", folder=None, session=session)
-    return time.perf_counter() - start
+def timed_execute(engine: ScriptEngine, code: str) -> float:
+    session = HostSession(engine=engine.name, limits=LIMITS)
+
+    def execute() -> float:
+        start = time.perf_counter()
+        engine.execute(code, chunk_name="bench", folder=None, session=session)
+        return time.perf_counter() - start
+
+    return engine.on_thread(execute)
 
 
 def raw_call(calls: int) -> float:
@@ -79,12 +90,93 @@ def raw_loop(body: str, n: int) -> float:
     return time.perf_counter() - start
 
 
+def js_raw_call(calls: int) -> float:
+    import quickjs
+
+    context = quickjs.Context()
+    context.add_callable("f", lambda name: False)
+    start = time.perf_counter()
+    context.eval(f"for (let i = 0; i < {calls}; i++) f('x')")
+    return (time.perf_counter() - start) / calls
+
+
+def js_timed(engine: JavaScriptEngine, code: str) -> float:
+    engine.on_thread(engine.reset)  # a fresh context, as the pool gives each run
+    return timed_execute(engine, code)
+
+
+def js_bridge_call(engine: JavaScriptEngine, calls: int) -> float:
+    code = f"for (let i = 0; i < {calls}; i++) await Tool.exists('x')"
+    empty = f"for (let i = 0; i < {calls}; i++) {{}}"
+    return (js_timed(engine, code) - js_timed(engine, empty)) / calls
+
+
+def js_new_engine() -> float:
+    start = time.perf_counter()
+    engine = JavaScriptEngine()
+    session = HostSession(engine="javascript")
+    engine.on_thread(
+        lambda: engine.execute("return 1", chunk_name="b", folder=None, session=session)
+    )
+    elapsed = time.perf_counter() - start
+    engine.close()
+    return elapsed
+
+
+def js_pooled_run(engine: JavaScriptEngine) -> float:
+    return js_timed(engine, "return 1")
+
+
+JS_LOOPS = (
+    ("x = x + i % 7", "let x = 0; for (let i = 0; i < {n}; i++) x = x + i % 7;"),
+    ("t.push(i * 2)", "const t = []; for (let i = 0; i < {n}; i++) t.push(i * 2);"),
+)
+
+
+def js_raw_loop(body: str, n: int) -> float:
+    import quickjs
+
+    context = quickjs.Context()
+    start = time.perf_counter()
+    context.eval(f"(function () {{ {body.format(n=n)} }})()")  # as a script body runs
+    return time.perf_counter() - start
+
+
+def bench_javascript(args: argparse.Namespace) -> None:
+    engine = JavaScriptEngine()
+    raw = best(args.repeat, lambda: js_raw_call(args.calls))
+    bridged = best(args.repeat, lambda: js_bridge_call(engine, args.calls // 4))
+    print(f"raw quickjs call into Python     {raw * 1e6:8.2f} µs")
+    print(f"bridge call from JS (Tool.exists){bridged * 1e6:8.2f} µs   (target <= 5)")
+    fresh = best(args.repeat, js_new_engine)
+    pooled = best(args.repeat, lambda: js_pooled_run(engine))
+    print(f"new sandboxed JS engine + run    {fresh * 1e3:8.2f} ms   (target <= 5)")
+    print(f"run in a pooled JS engine        {pooled * 1e3:8.3f} ms")
+    for label, body in JS_LOOPS:
+        raw_time = best(args.repeat, lambda body=body: js_raw_loop(body, args.loop))
+        code = body.format(n=args.loop)
+        limited = best(args.repeat, lambda code=code: js_timed(engine, code))
+        print(
+            f"{args.loop:,} iterations of {label:<18} raw {raw_time * 1e3:7.1f} ms, "
+            f"limited {limited * 1e3:7.1f} ms = {raw_time / limited:4.2f}x raw (target >= 0.9)"
+        )
+    engine.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=200_000)
     parser.add_argument("--loop", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--engine", choices=("all", "lua", "javascript"), default="all")
     args = parser.parse_args()
+    if args.engine in ("all", "javascript"):
+        bench_javascript(args)
+    if args.engine in ("all", "lua"):
+        bench_lua(args)
+
+
+def bench_lua(args: argparse.Namespace) -> None:
     engine = LuaEngine()
 
     raw = best(args.repeat, lambda: raw_call(args.calls))

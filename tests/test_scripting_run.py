@@ -268,7 +268,7 @@ def test_from_script_without_tools_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_bad_input_raises_typed_errors(tmp_path: Path) -> None:
-    with pytest.raises(UnknownEngineError, match="available: lua"):
+    with pytest.raises(UnknownEngineError, match="available: javascript, lua"):
         run("return 1", engine="cobol")
     bad = tmp_path / "x.txt"
     bad.write_text("")

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from ..errors import ConfigError, LLMKitError, ProviderError
 from .script import add_script_commands
+from .script_test import add_test_command
 from .workflow_args import add_workflow_parser
 
 __all__ = ["EXIT_CONFIG", "EXIT_OTHER", "EXIT_PROVIDER", "EXIT_USAGE", "build_parser", "main"]
@@ -116,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_workflow_parser(commands)
     add_script_commands(commands)
+    add_test_command(commands)
     from .memory import add_memory_parser
 
     add_memory_parser(commands)
@@ -149,10 +151,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .events import run_events
 
             return asyncio.run(run_events(args))
-        if args.command in ("run", "exec"):
+        if args.command in ("run", "exec", "repl"):
             from .script import run_script_command
 
             return run_script_command(args)
+        if args.command == "test":
+            from .script_test import run_test_command
+
+            return run_test_command(args)
         if args.command == "memory":
             from .memory import run_memory
 

@@ -1,4 +1,4 @@
-"""``llmkit run SCRIPT`` and ``llmkit exec --engine lua -e CODE``."""
+"""``llmkit run SCRIPT``, ``llmkit exec --engine lua|js -e CODE`` and ``llmkit repl``."""
 
 from __future__ import annotations
 
@@ -6,18 +6,22 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..scripting import ScriptOptions
 
 __all__ = ["add_script_commands", "run_script_command"]
 
 
 def add_script_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``run`` and ``exec`` to the ``llmkit`` parser."""
+    """Add ``run``, ``exec`` and ``repl`` to the ``llmkit`` parser."""
     run = commands.add_parser(
         "run",
         help="run a sandboxed script (engine from the extension)",
         description="Run a script in the sandbox. Nothing is granted unless a flag grants it.",
     )
-    run.add_argument("script", help="the script file (.lua)")
+    run.add_argument("script", help="the script file (.lua, .js)")
     run.add_argument("args", nargs="*", help="the script's ARGS")
     _sandbox_options(run)
     run_exec = commands.add_parser(
@@ -25,10 +29,18 @@ def add_script_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
         help="run a line of script code",
         description="Run script code given on the command line, in the sandbox.",
     )
-    run_exec.add_argument("--engine", default="lua", help="the engine (default: lua)")
+    run_exec.add_argument("--engine", default="lua", help="lua or js (default: lua)")
     run_exec.add_argument("-e", dest="code", required=True, metavar="CODE", help="the code")
     run_exec.add_argument("args", nargs="*", help="the script's ARGS")
     _sandbox_options(run_exec)
+    repl = commands.add_parser(
+        "repl",
+        help="an interactive sandboxed script session",
+        description="Read script lines, run each in one sandboxed environment, print the "
+        "results. Leave with .exit or end of input.",
+    )
+    repl.add_argument("--engine", default="lua", help="lua or js (default: lua)")
+    _sandbox_options(repl)
 
 
 def _sandbox_options(parser: argparse.ArgumentParser) -> None:
@@ -48,23 +60,15 @@ def _sandbox_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run_script_command(args: argparse.Namespace) -> int:
-    """Run the script ``run``/``exec`` names; print its output, then its result as JSON."""
-    from ..scripting import Limits, Permissions, ScriptError, ScriptOptions, run
+    """Run the script ``run``/``exec`` names; print its output, then its result as JSON.
+    ``repl`` reads lines instead (see `llmkit.cli.repl`)."""
+    from ..scripting import ScriptError, run
 
-    flags = [
-        f"--allow-{name}={value}"
-        for name in ("read", "write", "net", "run", "env")
-        for value in getattr(args, f"allow_{name}")
-    ]
-    if args.deny_models:
-        flags.append("--deny-models")
-    options = ScriptOptions(
-        engine=getattr(args, "engine", None),
-        args=list(args.args),
-        permissions=Permissions.from_flags(flags),
-        limits=Limits(timeout=args.timeout, memory=args.memory * 2**20),
-        output=_print,
-    )
+    options = _options(args)
+    if args.command == "repl":
+        from .repl import run_repl
+
+        return run_repl(options)
     source = Path(args.script) if args.command == "run" else args.code
     try:
         result = run(source, options)
@@ -76,6 +80,25 @@ def run_script_command(args: argparse.Namespace) -> int:
     if result.value is not None:
         print(json.dumps(result.value, ensure_ascii=False, default=repr))
     return 0
+
+
+def _options(args: argparse.Namespace) -> ScriptOptions:
+    from ..scripting import Limits, Permissions, ScriptOptions
+
+    flags = [
+        f"--allow-{name}={value}"
+        for name in ("read", "write", "net", "run", "env")
+        for value in getattr(args, f"allow_{name}")
+    ]
+    if args.deny_models:
+        flags.append("--deny-models")
+    return ScriptOptions(
+        engine=getattr(args, "engine", None),
+        args=list(getattr(args, "args", [])),
+        permissions=Permissions.from_flags(flags),
+        limits=Limits(timeout=args.timeout, memory=args.memory * 2**20),
+        output=_print,
+    )
 
 
 def _print(text: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -34,11 +35,20 @@ class ScriptFunction:
         Raises:
             ScriptError: The function failed or hit a limit.
         """
+        queued = self.session.submit_callback(self._call_on_engine, args)
+        if queued is not None:
+            return queued.result()
         return self.engine.on_thread(self.engine.call_function, self, args)
 
     async def call_async(self, *args: Any) -> Any:
         """`__call__` without blocking the event loop."""
+        queued = self.session.submit_callback(self._call_on_engine, args)
+        if queued is not None:
+            return await asyncio.wrap_future(queued)
         return await self.engine.on_thread_async(self.engine.call_function, self, args)
+
+    def _call_on_engine(self, args: tuple[Any, ...]) -> Any:
+        return self.engine.call_function(self, args)
 
     def __repr__(self) -> str:
         return f"ScriptFunction({self.name!r}, engine={self.engine.name!r})"

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable, Coroutine
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -100,6 +102,8 @@ class HostSession:
         self.deadline = float("inf")
         self.last_host_error: BaseException | None = None
         self._policy: Policy | None = None
+        self._waits: list[_HostWait] = []
+        self._waits_lock = threading.Lock()
 
     # -- bridge calls ------------------------------------------------------------------
 
@@ -189,10 +193,47 @@ class HostSession:
         return self._policy
 
     def await_host(self, coro: Coroutine[Any, Any, T]) -> T:
-        """Run a host coroutine from the engine's thread and wait for its result."""
-        if self.loop is not None and self.loop.is_running():
-            return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
-        return asyncio.run(coro)
+        """Run a host coroutine from the engine's thread and wait for its result.
+
+        While it waits, the engine thread runs the script callbacks the coroutine asks
+        for (a script tool an agent calls, a workflow condition), so they cannot deadlock
+        behind the very call that needs them.
+
+        The wait does not count against `Limits.timeout` (a model call is bounded by its
+        own limits); each callback run meanwhile gets a fresh clock of its own.
+        """
+        # Registered before the coroutine starts, so its first callback already finds it.
+        wait = _HostWait()
+        with self._waits_lock:
+            self._waits.append(wait)
+        paused_at, deadline = time.monotonic(), self.deadline
+        self.deadline = float("inf")
+        future: Future[T]
+        try:
+            if self.loop is not None and self.loop.is_running():
+                future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+            else:
+                future = Future()
+                threading.Thread(target=_run_into, args=(coro, future), daemon=True).start()
+            future.add_done_callback(lambda _: wait.calls.put(None))
+            wait.serve()
+        finally:
+            with self._waits_lock:
+                self._waits.remove(wait)
+            wait.serve_left()
+            self.deadline = deadline + (time.monotonic() - paused_at)
+        return future.result()
+
+    def submit_callback(self, function: Callable[..., T], *args: Any) -> Future[T] | None:
+        """Queue `function(*args)` for the engine thread while it waits in `await_host`;
+        None when it is not waiting (the caller then uses the engine's own thread)."""
+        with self._waits_lock:
+            # On the waiting thread itself (a callback calling a callback): run directly.
+            if not self._waits or self._waits[-1].thread == threading.get_ident():
+                return None
+            reply: Future[T] = Future()
+            self._waits[-1].calls.put((function, args, reply))
+            return reply
 
     def audit(self, operation: str, detail: str = "") -> None:
         """Emit the audit event for an operation the sandbox refused."""
@@ -202,3 +243,39 @@ class HostSession:
             name=SCRIPT_SANDBOX_DENIED, severity="warning", run_id=self.run_id, payload=payload
         )
         (self.bus or default_bus()).emit(event)
+
+
+class _HostWait:
+    """Callbacks queued for an engine thread blocked in `HostSession.await_host`."""
+
+    __slots__ = ("calls", "thread")
+
+    def __init__(self) -> None:
+        import queue
+
+        self.calls: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.thread = threading.get_ident()
+
+    def serve(self) -> None:
+        while (item := self.calls.get()) is not None:
+            _answer(*item)
+
+    def serve_left(self) -> None:
+        while not self.calls.empty():
+            item = self.calls.get()
+            if item is not None:
+                _answer(*item)
+
+
+def _answer(function: Callable[..., Any], args: tuple[Any, ...], reply: Future[Any]) -> None:
+    try:
+        reply.set_result(function(*args))
+    except BaseException as exc:  # handed to the waiting caller, who re-raises it
+        reply.set_exception(exc)
+
+
+def _run_into(coro: Coroutine[Any, Any, T], future: Future[T]) -> None:
+    try:
+        future.set_result(asyncio.run(coro))
+    except BaseException as exc:  # handed to the engine thread, which re-raises it
+        future.set_exception(exc)

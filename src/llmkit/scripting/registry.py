@@ -41,6 +41,14 @@ DEFAULT_BRIDGES: dict[str, str] = {
     "Output": "llmkit.scripting.bridges.output:OutputBridge",
     "JSON": "llmkit.scripting.bridges.helpers:JSONBridge",
     "log": "llmkit.scripting.bridges.helpers:LogBridge",
+    "Provider": "llmkit.scripting.bridges.provider:ProviderBridge",
+    "Agent": "llmkit.scripting.bridges.agent:AgentBridge",
+    "Event": "llmkit.scripting.bridges.event:EventBridge",
+    "Hook": "llmkit.scripting.bridges.hook:HookBridge",
+    "Test": "llmkit.scripting.bridges.testing:TestBridge",
+    "Workflow": "llmkit.scripting.bridges.workflow:WorkflowBridge",
+    "Memory": "llmkit.scripting.bridges.memory:MemoryBridge",
+    "State": "llmkit.scripting.bridges.state:StateBridge",
 }
 """The bridges every engine gets, by the global name scripts see."""
 

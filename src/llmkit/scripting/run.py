@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from ..sync import run_sync
-from .engines import EXTENSIONS, engine_for_path
+from .engines import EXTENSIONS, canonical_engine, engine_for_path
 from .host import HostSession
 from .limits import DEFAULT_LIMITS, Limits
 from .permissions import Permissions
@@ -85,6 +85,7 @@ def _source(source_or_path: str | Path, engine: str | None) -> tuple[str, str, P
         raise ConfigError(f"a script is source text or a path, got {type(source_or_path).__name__}")
     elif "\n" not in source_or_path and Path(source_or_path).suffix.lower() in EXTENSIONS:
         path = Path(source_or_path)
+    engine = canonical_engine(engine) if engine else None
     if path is None:
         return str(source_or_path), "<script>", None, engine or "lua"
     try:

@@ -30,6 +30,9 @@ class JSONBridge(Bridge):
 
         Example (lua):
             assert(JSON.encode({b = 1, a = {true, "x"}}) == '{"a": [true, "x"], "b": 1}')
+
+        Example (javascript):
+            assert((await JSON.encode({b: 1, a: [true, "x"]})) === '{"a": [true, "x"], "b": 1}');
         """
         try:
             return json.dumps(value, indent=indent, sort_keys=True, ensure_ascii=False)
@@ -46,6 +49,10 @@ class JSONBridge(Bridge):
         Example (lua):
             local value = JSON.decode('{"items": [1, 2.5, "three"]}')
             assert(value.items[1] == 1 and value.items[3] == "three")
+
+        Example (javascript):
+            const value = await JSON.decode('{"items": [1, 2.5, "three"]}');
+            assert(value.items[0] === 1 && value.items[2] === "three");
         """
         try:
             return json.loads(text)
@@ -71,6 +78,9 @@ class LogBridge(Bridge):
 
         Example (lua):
             log.debug("starting")
+
+        Example (javascript):
+            log.debug("starting");
         """
         self._log(logging.DEBUG, message)
 
@@ -83,6 +93,9 @@ class LogBridge(Bridge):
 
         Example (lua):
             log.info("3 items processed")
+
+        Example (javascript):
+            log.info("3 items processed");
         """
         self._log(logging.INFO, message)
 
@@ -95,6 +108,9 @@ class LogBridge(Bridge):
 
         Example (lua):
             log.warning("retrying")
+
+        Example (javascript):
+            log.warning("retrying");
         """
         self._log(logging.WARNING, message)
 
@@ -107,5 +123,8 @@ class LogBridge(Bridge):
 
         Example (lua):
             log.error("giving up")
+
+        Example (javascript):
+            log.error("giving up");
         """
         self._log(logging.ERROR, message)

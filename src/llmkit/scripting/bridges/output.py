@@ -28,6 +28,11 @@ class OutputBridge(Bridge):
             local value = Output.parse('{"ok": true, "n": 3}')
             assert(value.ok == true and value.n == 3)
             assert(Output.parse("name: Ada", "kv").name == "Ada")
+
+        Example (javascript):
+            const value = await Output.parse('{"ok": true, "n": 3}');
+            assert(value.ok === true && value.n === 3);
+            assert((await Output.parse("name: Ada", "kv")).name === "Ada");
         """
         from ...output import parse
 
@@ -43,6 +48,10 @@ class OutputBridge(Bridge):
         Example (lua):
             local value = Output.extract_json('Sure! ```json\\n{"city": "Paris"}\\n``` Done.')
             assert(value.city == "Paris")
+
+        Example (javascript):
+            const value = await Output.extractJson('Sure! ```json\\n{"city": "Paris"}\\n``` Done.');
+            assert(value.city === "Paris");
         """
         from ...output import extract_json
 
@@ -58,6 +67,10 @@ class OutputBridge(Bridge):
         Example (lua):
             local fixed = Output.repair("{'a': 1,}")
             assert(JSON.decode(fixed).a == 1)
+
+        Example (javascript):
+            const fixed = await Output.repair("{'a': 1,}");
+            assert(JSON.parse(fixed).a === 1);
         """
         from ...output import repair_json
 
@@ -74,6 +87,10 @@ class OutputBridge(Bridge):
         Example (lua):
             assert(Output.detect('{"a": 1}') == "json")
             assert(Output.detect("just words") == "text")
+
+        Example (javascript):
+            assert((await Output.detect('{"a": 1}')) === "json");
+            assert((await Output.detect("just words")) === "text");
         """
         from ...output import detect_format
 
@@ -89,6 +106,10 @@ class OutputBridge(Bridge):
         Example (lua):
             local blocks = Output.code_blocks("```lua\\nprint(1)\\n```")
             assert(blocks[1].language == "lua" and blocks[1].code == "print(1)")
+
+        Example (javascript):
+            const blocks = await Output.codeBlocks("```js\\nprint(1)\\n```");
+            assert(blocks[0].language === "js" && blocks[0].code === "print(1)");
         """
         from ...output import code_blocks
 

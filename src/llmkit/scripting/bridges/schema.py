@@ -29,6 +29,12 @@ class SchemaBridge(Bridge):
             assert(Schema.validate({age = 36}, schema).valid)
             local result = Schema.validate({age = "old"}, schema)
             assert(not result.valid and result.errors[1].path == "age")
+
+        Example (javascript):
+            const schema = {type: "object", properties: {age: {type: "integer"}}};
+            assert((await Schema.validate({age: 36}, schema)).valid);
+            const result = await Schema.validate({age: "old"}, schema);
+            assert(!result.valid && result.errors[0].path === "age");
         """
         from ...schema import Schema
 
@@ -48,6 +54,10 @@ class SchemaBridge(Bridge):
         Example (lua):
             local schema = Schema.generate({name = "Ada", age = 36})
             assert(schema.type == "object" and schema.properties.age.type == "integer")
+
+        Example (javascript):
+            const schema = await Schema.generate({name: "Ada", age: 36});
+            assert(schema.type === "object" && schema.properties.age.type === "integer");
         """
         from ...schema import generate_schema
 
@@ -66,6 +76,11 @@ class SchemaBridge(Bridge):
             local fixed = Schema.coerce({age = "36"},
               {type = "object", properties = {age = {type = "integer"}}})
             assert(fixed.age == 36)
+
+        Example (javascript):
+            const fixed = await Schema.coerce({age: "36"},
+              {type: "object", properties: {age: {type: "integer"}}});
+            assert(fixed.age === 36);
         """
         from ...schema import coerce
 
@@ -84,6 +99,11 @@ class SchemaBridge(Bridge):
             local person = Schema.extract("Name: Ada\\nAge: 36",
               {type = "object", properties = {name = {type = "string"}, age = {type = "integer"}}})
             assert(person.name == "Ada" and person.age == 36)
+
+        Example (javascript):
+            const person = await Schema.extract("Name: Ada\\nAge: 36",
+              {type: "object", properties: {name: {type: "string"}, age: {type: "integer"}}});
+            assert(person.name === "Ada" && person.age === 36);
         """
         from ...schema import extract
 

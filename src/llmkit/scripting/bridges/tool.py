@@ -53,6 +53,12 @@ class ToolBridge(Bridge):
               {type = "object", properties = {text = {type = "string"}}, required = {"text"}},
               function(args) return args.text:upper() end)
             assert(Tool.call("shout", {text = "hi"}) == "HI")
+
+        Example (javascript):
+            await Tool.define("shout", "Upper-cases text",
+              {type: "object", properties: {text: {type: "string"}}, required: ["text"]},
+              args => args.text.toUpperCase());
+            assert(await Tool.call("shout", {text: "hi"}) === "HI");
         """
         tool = ScriptTool(
             name=name,
@@ -79,6 +85,12 @@ class ToolBridge(Bridge):
               {type = "object", properties = {a = {type = "number"}, b = {type = "number"}}},
               function(args) return args.a + args.b end)
             assert(Tool.call("add", {a = 2, b = 3}) == 5)
+
+        Example (javascript):
+            await Tool.define("add", "Adds two numbers",
+              {type: "object", properties: {a: {type: "number"}, b: {type: "number"}}},
+              args => args.a + args.b);
+            assert(await Tool.call("add", {a: 2, b: 3}) === 5);
         """
         tool = self.session.tools.get(name)
         self.session.permissions.check_capabilities(tool.capabilities, f"Tool.call({name!r})")
@@ -107,6 +119,11 @@ class ToolBridge(Bridge):
             Tool.define("greet", "Says hello", {type = "object"}, function() return "hello" end)
             local found = Tool.list("gr*")
             assert(#found == 1 and found[1].name == "greet")
+
+        Example (javascript):
+            await Tool.define("greet", "Says hello", {type: "object"}, () => "hello");
+            const found = await Tool.list("gr*");
+            assert(found.length === 1 && found[0].name === "greet");
         """
         spec = {"name": filter} if isinstance(filter, str) else dict(filter or {})
         tags = spec.get("tags")
@@ -129,6 +146,11 @@ class ToolBridge(Bridge):
             Tool.define("echo", "Echoes", {type = "object"}, function(args) return args end)
             assert(Tool.get("echo").description == "Echoes")
             assert(Tool.get("missing") == nil)
+
+        Example (javascript):
+            await Tool.define("echo", "Echoes", {type: "object"}, args => args);
+            assert((await Tool.get("echo")).description === "Echoes");
+            assert((await Tool.get("missing")) === null);
         """
         if name not in self.session.tools:
             return None
@@ -143,5 +165,8 @@ class ToolBridge(Bridge):
 
         Example (lua):
             assert(Tool.exists("nothing_here") == false)
+
+        Example (javascript):
+            assert((await Tool.exists("nothing_here")) === false);
         """
         return name in self.session.tools

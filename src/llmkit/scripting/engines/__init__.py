@@ -11,17 +11,34 @@ from ..errors import UnknownEngineError
 if TYPE_CHECKING:
     from .base import ScriptEngine
 
-__all__ = ["ENGINES", "EXTENSIONS", "engine_class", "engine_for_path"]
+__all__ = [
+    "ALIASES",
+    "ENGINES",
+    "EXTENSIONS",
+    "canonical_engine",
+    "engine_class",
+    "engine_for_path",
+]
 
 ENGINES: dict[str, str] = {
     "lua": "llmkit.scripting.engines.lua:LuaEngine",
+    "javascript": "llmkit.scripting.engines.js:JavaScriptEngine",
 }
 """Engine name -> ``module:Class``."""
 
 EXTENSIONS: dict[str, str] = {
     ".lua": "lua",
+    ".js": "javascript",
 }
 """File extension -> engine name."""
+
+ALIASES: dict[str, str] = {"js": "javascript"}
+"""Short names accepted wherever an engine is named (``--engine js``)."""
+
+
+def canonical_engine(name: str) -> str:
+    """The engine's registered name for `name` or one of its `ALIASES`."""
+    return ALIASES.get(name, name)
 
 
 def engine_class(name: str) -> type[ScriptEngine]:
@@ -30,7 +47,7 @@ def engine_class(name: str) -> type[ScriptEngine]:
     Raises:
         UnknownEngineError: No engine has that name (the message lists those there are).
     """
-    path = ENGINES.get(name)
+    path = ENGINES.get(canonical_engine(name))
     if path is None:
         raise UnknownEngineError(
             f"unknown script engine {name!r}; available: {', '.join(sorted(ENGINES))}"
