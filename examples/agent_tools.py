@@ -52,6 +52,8 @@ async def main() -> None:
         model,
         instructions="Use the tools for arithmetic, then answer in one sentence.",
         tools=[add, multiply],
+        # Two rounds of tool calls, then the model must answer (small models would go on).
+        max_tool_rounds=2,
         limits=UsageLimits(max_steps=4),
     )
     try:

@@ -6,6 +6,7 @@ import asyncio
 import time
 
 import pytest
+from pydantic import BaseModel
 
 from llmkit import Message, ToolCallPart
 from llmkit.agents import (
@@ -16,6 +17,7 @@ from llmkit.agents import (
     ToolResultEvent,
     UsageLimits,
 )
+from llmkit.errors import ConfigError
 from llmkit.testing import FunctionModel, RecordedRequest, Reply, ScriptedModel, ToolCall
 from llmkit.tools import ModelRetry, RunContext, tool
 
@@ -250,3 +252,43 @@ def test_duplicate_tool_names_are_rejected() -> None:
 
     with pytest.raises(ConfigError, match="add"):
         Agent(ScriptedModel([]), tools=[add, add])
+
+
+def _tool_hungry(request: RecordedRequest) -> Reply:
+    """A model that calls `add` whenever tools are on offer (like a weak local model)."""
+    settings = request.settings
+    if settings is not None and settings.tool_choice == "none":
+        return "Done adding."
+    if settings is not None and settings.tool_choice == "final_result":
+        return ToolCall(name="final_result", args={"total": 7})
+    return ToolCall(name="add", args={"a": 1, "b": 2})
+
+
+async def test_max_tool_rounds_asks_for_the_answer_with_tools_off() -> None:
+    model = FunctionModel(_tool_hungry)
+    result = await Agent(model, tools=[add], max_tool_rounds=2).run("add forever")
+    assert result.output == "Done adding."
+    choices = [r.settings.tool_choice if r.settings else None for r in model.requests]
+    assert choices == [None, None, "none"]
+    with pytest.raises(LimitExceeded, match="max_steps"):  # without it, the model never stops
+        await Agent(FunctionModel(_tool_hungry), tools=[add], limits=UsageLimits(max_steps=5)).run(
+            "add forever"
+        )
+
+
+async def test_max_tool_rounds_with_structured_output_offers_only_the_output_tool() -> None:
+    class Total(BaseModel):
+        total: int
+
+    model = FunctionModel(_tool_hungry)
+    agent = Agent(model, tools=[add], output_type=Total, max_tool_rounds=1)
+    assert (await agent.run("sum")).output == Total(total=7)
+    assert [r.settings.tool_choice for r in model.requests if r.settings] == [
+        "required",
+        "final_result",
+    ]
+
+
+def test_max_tool_rounds_must_not_be_negative() -> None:
+    with pytest.raises(ConfigError, match="max_tool_rounds"):
+        Agent(ScriptedModel([]), max_tool_rounds=-1)

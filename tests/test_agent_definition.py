@@ -61,6 +61,12 @@ async def test_agent_from_json(tmp_path: Path) -> None:
     assert (await agent.run("x")).output == "hello"
 
 
+def test_max_tool_rounds_from_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "a.yaml"
+    path.write_text("name: a\nmax_tool_rounds: 1\n")
+    assert Agent.from_file(path, model=ScriptedModel([])).max_tool_rounds == 1
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -73,6 +79,7 @@ async def test_agent_from_json(tmp_path: Path) -> None:
         ("settings: {temprature: 1}\n", "settings: unknown field"),
         ("policy: {approval_required: [teleport]}\n", "policy: unknown capabilities"),
         ("output_schema: [1]\n", "output_schema must be a JSON schema object"),
+        ("max_tool_rounds: -2\n", "max_tool_rounds must be a whole number >= 0"),
         ("- just\n- a list\n", "top level must be a mapping"),
         ("name: [unclosed\n", "not valid YAML"),
     ],

@@ -50,9 +50,9 @@ def test_tool_agent_example() -> None:
 @pytest.mark.slow
 def test_tool_agent_example_with_the_local_model() -> None:
     out = run_example("agent_tools.py", "local:smollm2")
-    # SmolLM2 is weak: it answers, or keeps calling tools until the step limit stops it.
-    assert out and "after 0 tool results" not in out
-    assert not out.startswith("stopped by") or out.startswith("stopped by max_steps")
+    # SmolLM2 is weak, but after two rounds of tools `max_tool_rounds` makes it answer (what
+    # it answers is up to the model): the run is never stopped by a limit.
+    assert out and not out.startswith("stopped by")
 
 
 def test_structured_output_example() -> None:

@@ -56,6 +56,8 @@ async def main() -> None:
                     "sentence from the passages it returns. Do not call it again."
                 ),
                 tools=[memory.as_tool(k=2, max_tokens=200)],
+                # After one search the model must answer: small local models would search on.
+                max_tool_rounds=1,
                 limits=UsageLimits(max_steps=4),
             )
             for question, _ in QUESTIONS:
@@ -64,7 +66,8 @@ async def main() -> None:
                 except LimitExceeded as exc:
                     print(f"Q: {question}\nA: stopped by {exc}")
                     continue
-                print(f"Q: {question}\nA: {result.output} [{first_source(result.messages)}]")
+                answer = " ".join(result.output.split())  # one line, whatever the model wrote
+                print(f"Q: {question}\nA: {answer} [{first_source(result.messages)}]")
 
 
 if __name__ == "__main__":

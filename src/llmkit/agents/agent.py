@@ -61,6 +61,10 @@ class Agent:
         settings: Model settings sent with every request.
         name: A name for logs, delegation and events.
         description: What the agent does, shown to models that delegate to it.
+        max_tool_rounds: After this many replies that called tools, the model is asked for
+            its answer with tools switched off (``tool_choice="none"``, or only the output
+            tool for structured output) — for models that would otherwise call tools until
+            a limit stops the run. None: no such bound.
     """
 
     def __init__(
@@ -79,6 +83,7 @@ class Agent:
         settings: ModelSettings | None = None,
         name: str = "agent",
         description: str = "",
+        max_tool_rounds: int | None = None,
     ) -> None:
         self._model = model if isinstance(model, Model) else None
         self._model_name = None if isinstance(model, Model) else model
@@ -92,6 +97,9 @@ class Agent:
         self.settings = settings
         self.name = name
         self.description = description
+        if max_tool_rounds is not None and max_tool_rounds < 0:
+            raise ConfigError(f"max_tool_rounds must be >= 0, got {max_tool_rounds}")
+        self.max_tool_rounds = max_tool_rounds
         self.handoffs = {handoff_tool_name(a): a for a in handoffs}
         self.policy = policy or Policy()
         self.hooks = hooks if hooks is not None else HookRegistry()
@@ -122,6 +130,9 @@ class Agent:
             )
         elif output is not None:
             self._instructions = "\n\n".join(p for p in (instructions, output.instructions()) if p)
+        # What a request carries once `max_tool_rounds` is spent: no tool but the output one.
+        last_choice = OUTPUT_TOOL if output is not None and output.strategy == "tool" else "none"
+        self._answer_settings = replace(self._settings or ModelSettings(), tool_choice=last_choice)
 
     @property
     def model(self) -> Model:
@@ -276,6 +287,7 @@ class Agent:
                     if isinstance(outcome, RunResult):
                         result = outcome
                     elif outcome is not None:
+                        run.tool_rounds += 1
                         calls = run.calls_to_run(outcome)
                         ran = await run.dispatcher.start(run.ctx, calls) if calls else []
                         results = run.add_tool_results(ran)
@@ -321,13 +333,19 @@ class Agent:
     async def _request(self, run: Run, agent: Agent, emit: Emit | None) -> ModelResponse:
         hooks, model = agent.hooks, agent.model
         messages: list[Message] = run.messages
+        rounds = agent.max_tool_rounds
+        settings = (
+            agent._answer_settings
+            if rounds is not None and run.tool_rounds >= rounds
+            else agent._settings
+        )
         if hooks.has("model.request.before"):
             ctx = run.hook_context(
                 "model.request.before",
                 list(messages),
                 model=model.name,
                 tools=agent._definitions,
-                settings=agent._settings,
+                settings=settings,
             )
             decided = await hooks.run(ctx)
             if isinstance(decided, Skip):  # e.g. a cache hit: the model is not called
@@ -339,10 +357,10 @@ class Agent:
             try:
                 if emit is None:
                     response = await model.request(
-                        messages, tools=agent._definitions, settings=agent._settings
+                        messages, tools=agent._definitions, settings=settings
                     )
                 else:
-                    response = await _streamed_request(agent, messages, run.run_id, emit)
+                    response = await _streamed_request(agent, messages, settings, run.run_id, emit)
                 break
             except LLMKitError as exc:
                 if not hooks.has("model.request.error"):
@@ -464,11 +482,9 @@ def as_response(value: Any, model: Model) -> ModelResponse:
 
 
 async def _streamed_request(
-    agent: Agent, messages: list[Message], run_id: str, emit: Emit
+    agent: Agent, messages: list[Message], settings: ModelSettings | None, run_id: str, emit: Emit
 ) -> ModelResponse:
-    async with agent.model.stream(
-        messages, tools=agent._definitions, settings=agent._settings
-    ) as events:
+    async with agent.model.stream(messages, tools=agent._definitions, settings=settings) as events:
         async for event in events:
             streamed = from_model_event(event, run_id)
             if streamed is not None:

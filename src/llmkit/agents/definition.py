@@ -40,6 +40,7 @@ _KEYS = {
     "output_schema",
     "output_strategy",
     "output_retries",
+    "max_tool_rounds",
     "limits",
     "settings",
     "policy",
@@ -135,6 +136,11 @@ def agent_from_mapping(
         output_type=output_schema if output_schema is not None else str,
         output_strategy=data.get("output_strategy", "tool"),
         output_retries=_number(data, "output_retries", where, 2),
+        max_tool_rounds=(
+            None
+            if data.get("max_tool_rounds") is None
+            else _number(data, "max_tool_rounds", where, 0)
+        ),
         limits=_limits(data.get("limits"), where),
         settings=_settings(data.get("settings"), where),
         policy=_policy(data.get("policy"), where, base or Path.cwd()),

@@ -52,6 +52,7 @@ class Run:
         "run_id",
         "start_index",
         "steps",
+        "tool_rounds",
         "usage",
     )
 
@@ -62,6 +63,7 @@ class Run:
         self.run_id = uuid.uuid4().hex
         self.usage = Usage()
         self.steps = 0
+        self.tool_rounds = 0  # replies whose tool calls were run
         self.start_index = 0
         self.output_failures = 0
         self.last_output_error = ""
@@ -166,6 +168,7 @@ class Run:
         run.ctx.run_id = paused.run_id
         run.usage = run.ctx.usage = paused.usage
         run.steps = paused.steps
+        run.tool_rounds = sum(1 for m in paused.messages if m.role == "tool")
         run.start_index = paused.start_index
         run.dispatcher.calls_made = paused.tool_calls_made
         run.decisions = dict(decisions)
