@@ -74,3 +74,28 @@ async def test_two_stores_on_one_file_see_each_others_writes(tmp_path: Path) -> 
         await theirs.upsert([rec("b", [0.9, 0.1])])
         await theirs.delete(["a"])
         assert [h.id for h in await mine.search([1, 0], k=3)] == ["b"]
+
+
+async def test_storing_vectors_then_embedding_locally_in_one_process(tmp_path: Path) -> None:
+    # onnxruntime >= 1.23 crashes the process when it loads after usearch; the store must
+    # load it first. A fresh process, since this one may have loaded both already.
+    child = textwrap.dedent(
+        f"""
+        import asyncio
+        from llmkit.memory import SqliteVectorStore, VectorRecord
+        async def main():
+            async with SqliteVectorStore({str(tmp_path / "v.db")!r}) as store:
+                c = await store.collection("c", dimension=384)
+                await c.upsert([VectorRecord(id="z", vector=[0.0] * 383 + [1.0], text="z")])
+                from llmkit.embeddings import LocalEmbedder  # after the index is in use
+                [vector] = await LocalEmbedder().embed_batch(["llamas hum"])
+                await c.upsert([VectorRecord(id="a", vector=list(vector), text="llamas hum")])
+                print([h.id for h in await c.search(list(vector), k=1)])
+        asyncio.run(main())
+        """
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", child, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode == 0 and out.decode().strip() == "['a']"

@@ -6,15 +6,17 @@ Both record from a bus through a background writer thread (see `Recorder`) and a
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
 from .errors import EventError, RecordingError
 from .event import Event
 from .filters import Filter
-from .recorder import Recorder, select
+from .queryable import QueryableRecorder
+from .recorder import select
 from .sqlite_recorder import SqliteRecorder, is_sqlite_file, query_sqlite
 
 __all__ = ["JsonlRecorder", "SqliteRecorder", "load_events", "query_jsonl"]
@@ -23,7 +25,7 @@ __all__ = ["JsonlRecorder", "SqliteRecorder", "load_events", "query_jsonl"]
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=repr).encode
 
 
-class JsonlRecorder(Recorder):
+class JsonlRecorder(QueryableRecorder):
     """Appends events to a JSON Lines file, one `Event.to_json` object a line."""
 
     _file: IO[str]
@@ -44,20 +46,8 @@ class JsonlRecorder(Recorder):
     def _shut(self) -> None:
         self._file.close()
 
-    def query(
-        self,
-        filter: Filter | None = None,
-        *,
-        since: float | None = None,
-        until: float | None = None,
-        pattern: str | None = None,
-        limit: int | None = None,
-    ) -> list[Event]:
-        """Flush, then the recorded events with `since <= timestamp < until` that match."""
-        self.flush()
-        return query_jsonl(
-            self.path, filter=filter, since=since, until=until, pattern=pattern, limit=limit
-        )
+    def _reader(self) -> Callable[..., list[Event]]:
+        return functools.partial(query_jsonl, self.path)
 
 
 def _read_jsonl(path: Path) -> Iterator[Event]:

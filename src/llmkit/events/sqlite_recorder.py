@@ -6,27 +6,28 @@ The schema is versioned with ``PRAGMA user_version``; a later release appends to
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from .errors import RecordingError
-from .event import Event, Severity
+from .event import Event
+from .event_rows import EVENT_COLUMNS, event_row, row_event, select_events_sql
 from .filters import Filter
-from .patterns import is_exact
-from .recorder import Recorder, select
+from .queryable import QueryableRecorder
+from .recorder import select
 
 __all__ = ["SqliteRecorder", "is_sqlite_file", "query_sqlite"]
 
-_COLUMNS = "id, name, category, severity, timestamp, run_id, parent_run_id, trace_id, payload"
-_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT = f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 # Rows per INSERT statement: one statement of 100 rows costs SQLite a third less than
 # 100 of one row (fewer resets and steps); 900 parameters stay under every SQLite limit.
 _ROWS_PER_INSERT = 100
-_INSERT_MANY = f"INSERT INTO events ({_COLUMNS}) VALUES " + ", ".join(
+_INSERT_MANY = f"INSERT INTO events ({EVENT_COLUMNS}) VALUES " + ", ".join(
     ["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * _ROWS_PER_INSERT
 )
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=repr).encode
@@ -75,7 +76,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
         raise
 
 
-class SqliteRecorder(Recorder):
+class SqliteRecorder(QueryableRecorder):
     """Records events to a SQLite file, one transaction per batch.
 
     The file survives reopening: a new recorder on it appends after what is there.
@@ -118,20 +119,7 @@ class SqliteRecorder(Recorder):
 
     def _write(self, batch: list[Event]) -> None:
         encode = _encode
-        rows = [
-            (
-                e.id,
-                e.name,
-                e.category,
-                e.severity,
-                e.timestamp,
-                e.run_id,
-                e.parent_run_id,
-                e.trace_id,
-                encode(e.payload) if e.payload else "{}",
-            )
-            for e in batch
-        ]
+        rows = [event_row(e, encode) for e in batch]
         # One transaction per batch: commits, not rows, are what cost in SQLite. (Inserting
         # on a second thread to overlap with encoding measured slower: GIL hand-offs.)
         conn = self._conn
@@ -146,20 +134,8 @@ class SqliteRecorder(Recorder):
     def _shut(self) -> None:
         self._conn.close()
 
-    def query(
-        self,
-        filter: Filter | None = None,
-        *,
-        since: float | None = None,
-        until: float | None = None,
-        pattern: str | None = None,
-        limit: int | None = None,
-    ) -> list[Event]:
-        """Flush, then the recorded events with `since <= timestamp < until` that match."""
-        self.flush()
-        return query_sqlite(
-            self.path, filter=filter, since=since, until=until, pattern=pattern, limit=limit
-        )
+    def _reader(self) -> Callable[..., list[Event]]:
+        return functools.partial(query_sqlite, self.path)
 
 
 def _insert(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
@@ -194,24 +170,9 @@ def query_sqlite(
 
     Time range and exact names are narrowed in SQL; wildcards and filters in Python.
     """
-    where: list[str] = []
-    args: list[Any] = []
-    if since is not None:
-        where.append("timestamp >= ?")
-        args.append(since)
-    if until is not None:
-        where.append("timestamp < ?")
-        args.append(until)
-    if pattern is not None and is_exact(pattern):
-        where.append("name = ?")
-        args.append(pattern)
-        pattern = None
-    sql = f"SELECT {_COLUMNS} FROM events"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY seq"
-    if limit is not None and filter is None and pattern is None:
-        sql += f" LIMIT {max(int(limit), 0)}"
+    sql, args, pattern = select_events_sql(
+        "?", filtered=filter is not None, since=since, until=until, pattern=pattern, limit=limit
+    )
     try:
         conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
         try:
@@ -220,24 +181,5 @@ def query_sqlite(
             conn.close()
     except sqlite3.Error as exc:
         raise RecordingError(f"cannot read the event database {path}: {exc}") from exc
-    events = (_row_event(path, row) for row in rows)
+    events = (row_event(path, row) for row in rows)
     return select(events, filter=filter, pattern=pattern, limit=limit)
-
-
-def _row_event(path: str | Path, row: tuple[Any, ...]) -> Event:
-    eid, name, category, severity, timestamp, run_id, parent, trace, payload = row
-    try:
-        decoded = json.loads(payload)
-    except ValueError as exc:
-        raise RecordingError(f"{path}: event {eid} has a corrupted payload: {exc}") from exc
-    return Event(
-        id=eid,
-        name=name,
-        category=category,
-        severity=cast(Severity, severity),
-        timestamp=timestamp,
-        run_id=run_id,
-        parent_run_id=parent,
-        trace_id=trace,
-        payload=decoded,
-    )

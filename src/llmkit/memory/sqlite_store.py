@@ -8,7 +8,6 @@ bad item leaves either the whole batch or none of it.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from collections.abc import Mapping, Sequence
@@ -16,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ..messages import Message
-from .errors import ConcurrentModificationError, InvalidMessagesError, StorageError
+from .conversation_rows import LIST_CONVERSATIONS_SQL, conversation_infos, encode_metadata
+from .errors import ConcurrentModificationError, StorageError
 from .records import ConversationInfo, StoredMessage, decode_message
 from .schema import MIGRATIONS, Synchronous
 from .worker import SqliteWorker
@@ -109,39 +109,13 @@ class ConversationStore(SqliteWorker):
 
     async def list_conversations(self) -> list[ConversationInfo]:
         """Every conversation, most recently updated first."""
-
-        def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
-            return conn.execute(
-                "SELECT c.id, c.created, c.updated, c.metadata,"
-                " (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id)"
-                " FROM conversations c ORDER BY c.updated DESC, c.id"
-            ).fetchall()
-
-        infos = []
-        for cid, created, updated, metadata, n in await self._run(read):
-            try:
-                meta = json.loads(metadata)
-            except (TypeError, ValueError) as exc:
-                raise StorageError(
-                    f"conversation {cid!r} has corrupted metadata: {exc}", conversation_id=cid
-                ) from exc
-            infos.append(
-                ConversationInfo(
-                    id=cid, created=created, updated=updated, message_count=n, metadata=meta
-                )
-            )
-        return infos
+        rows = await self._run(lambda conn: conn.execute(LIST_CONVERSATIONS_SQL).fetchall())
+        return conversation_infos(rows)
 
     async def set_metadata(self, conversation_id: str, metadata: Mapping[str, Any]) -> None:
         """Replace a conversation's metadata (a JSON object), creating it if new."""
         check_id(conversation_id)
-        try:
-            encoded = json.dumps(dict(metadata), ensure_ascii=False)
-        except (TypeError, ValueError) as exc:
-            raise InvalidMessagesError(
-                f"metadata of conversation {conversation_id!r} is not JSON: {exc}",
-                conversation_id=conversation_id,
-            ) from exc
+        encoded = encode_metadata(conversation_id, metadata, ensure_ascii=False)
 
         def write(conn: sqlite3.Connection) -> None:
             with transaction(conn):

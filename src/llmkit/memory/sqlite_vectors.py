@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ from .vector_checks import check_collection_name, check_records, unit_vector
 from .vector_errors import DimensionMismatchError, UnknownCollectionError, VectorStoreError
 from .vector_filters import Condition, MetadataFilter, parse_filter, sqlite_where
 from .vector_index import AnnIndex, import_numpy
+from .vector_queries import check_ids, check_k, keyword_terms
 from .vector_records import CollectionInfo, SearchHit, UpsertReport, VectorRecord
 from .vector_schema import VECTOR_MIGRATIONS
 from .worker import SqliteWorker
@@ -32,16 +32,6 @@ __all__ = ["SqliteVectorStore", "SqliteCollection"]
 # Below this many filter matches, exact scoring of the matches beats a filtered ANN search.
 _EXACT_LIMIT = 20_000
 _CHUNK = 500  # ids per `IN (...)` list, well under SQLite's parameter limit
-_WORD = re.compile(r"\w+")
-# Words too common to rank by: BM25 would still reward passages for "what" and "the".
-_STOPWORD_TEXT = (
-    "a about after all also am an and any are as at be because been but by can could did do "
-    "does doing for from get got had has have how i if in into is it its just me more most my "
-    "no nor not of off on once only or other our out over own same she should so some such "
-    "than that the their them then there these they this those through to too under until up "
-    "very was we were what when where which while who whom why will with would you your"
-)
-_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 class SqliteVectorStore(SqliteWorker):
@@ -217,7 +207,7 @@ class SqliteCollection:
 
     async def delete(self, ids: Sequence[str]) -> int:
         """Delete records by id; return how many existed."""
-        wanted = _check_ids(ids)
+        wanted = check_ids(ids)
 
         def write(conn: sqlite3.Connection) -> int:
             with transaction(conn):
@@ -232,7 +222,7 @@ class SqliteCollection:
 
     async def get(self, ids: Sequence[str]) -> list[VectorRecord]:
         """The stored records with these ids, in the order asked; unknown ids left out."""
-        wanted = _check_ids(ids)
+        wanted = check_ids(ids)
         numpy = import_numpy()
 
         def read(conn: sqlite3.Connection) -> list[VectorRecord]:
@@ -262,7 +252,7 @@ class SqliteCollection:
     ) -> list[SearchHit]:
         """The `k` records most similar to `vector` (see `VectorCollection.search`)."""
         query = unit_vector(vector, self.dimension)
-        _check_k(k)
+        check_k(k)
         conditions = parse_filter(where)
 
         def find(conn: sqlite3.Connection) -> list[SearchHit]:
@@ -278,14 +268,11 @@ class SqliteCollection:
         self, query: str, *, k: int = 10, where: MetadataFilter | None = None
     ) -> list[SearchHit]:
         """The `k` records whose text best matches the words of `query` (FTS5 BM25)."""
-        if not isinstance(query, str):
-            raise VectorStoreError(f"a keyword query must be a string, got {type(query).__name__}")
-        _check_k(k)
-        words = _WORD.findall(query)
-        terms = [w for w in words if w.lower() not in _STOPWORDS] or words
+        terms = keyword_terms(query)
+        check_k(k)
         if not terms:
             return []
-        match = " OR ".join(f'"{term}"' for term in dict.fromkeys(terms))
+        match = " OR ".join(f'"{term}"' for term in terms)
         clause, params = sqlite_where(parse_filter(where), "v.metadata")
 
         def find(conn: sqlite3.Connection) -> list[SearchHit]:
@@ -436,16 +423,3 @@ def _delete_keys(conn: sqlite3.Connection, keys: list[int]) -> None:
 
 def _chunks(items: list[Any]) -> list[list[Any]]:
     return [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
-
-
-def _check_ids(ids: Sequence[str]) -> list[str]:
-    if isinstance(ids, str) or not isinstance(ids, Sequence):
-        raise VectorStoreError(f"ids must be a sequence of strings, got {ids!r:.80}")
-    if not all(isinstance(i, str) for i in ids):
-        raise VectorStoreError("every id must be a string")
-    return list(dict.fromkeys(ids))
-
-
-def _check_k(k: int) -> None:
-    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-        raise VectorStoreError(f"k must be a positive integer, got {k!r}")

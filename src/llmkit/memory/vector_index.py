@@ -7,6 +7,7 @@ answers in well under a millisecond at recall@10 0.99-1.0 with 16-bit storage, i
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,10 @@ def import_numpy() -> Any:
 
 
 def _usearch_index() -> Any:
+    # onnxruntime >= 1.23 segfaults when it is imported after usearch's extension (the other
+    # order is fine), and a process that stores vectors usually embeds too: load it first.
+    with contextlib.suppress(ImportError):
+        import onnxruntime  # noqa: F401
     try:
         from usearch.index import Index
     except ImportError:

@@ -16,15 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..workflows.approval import PendingApproval
 from ..workflows.checkpoints import (
-    RUN_STATUSES,
     CheckpointError,
     RunCancelled,
-    RunInfo,
     RunStatus,
     RunSummary,
-    StepCheckpoint,
     StoredRowReader,
+    check_listing,
     encode,
+    summary,
 )
 from .postgres_text import ascii_json, storable_text, unstorable_reason
 from .postgres_worker import PostgresWorker
@@ -97,6 +96,7 @@ class PostgresCheckpointStore(StoredRowReader, PostgresWorker):
     component = "checkpoints"
     migrations = (_create_v1,)
     thread_name = "llmkit-pg-ckpt"
+    _mark = "%s"
 
     async def create_run(
         self,
@@ -131,32 +131,8 @@ class PostgresCheckpointStore(StoredRowReader, PostgresWorker):
 
         await self._run(write)
 
-    async def get_run(self, run_id: str) -> RunInfo:
-        """The stored run; an unknown run id or a corrupted row is a `CheckpointError`."""
-        sql = (
-            "SELECT workflow, input, status, error, created, updated, definition, source,"
-            " pending FROM runs WHERE run_id = %s"
-        )
-        row = await self._run(lambda conn: conn.execute(sql, (run_id,)).fetchone())
-        if row is None:
-            raise CheckpointError(f"no run {run_id!r} in {self.where}", run_id=run_id)
-        workflow, raw, status, error, created, updated, definition, source, pending = row
-        if status not in RUN_STATUSES:
-            raise self._corrupted(run_id, f"its status {status!r} is unknown")
-        return RunInfo(
-            run_id=run_id,
-            workflow=workflow,
-            input=self._decode(raw, run_id, "the workflow input"),
-            status=status,
-            error=error,
-            created=created,
-            updated=updated,
-            definition=(
-                None if definition is None else self._decode(definition, run_id, "its definition")
-            ),
-            source=source,
-            pending=self._pending(pending, run_id),
-        )
+    async def _fetch(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        return await self._run(lambda conn: conn.execute(sql, params).fetchall())
 
     async def list_runs(
         self,
@@ -166,10 +142,7 @@ class PostgresCheckpointStore(StoredRowReader, PostgresWorker):
         limit: int | None = None,
     ) -> list[RunSummary]:
         """Runs newest first, optionally only those with `status` or of `workflow`."""
-        if status is not None and status not in RUN_STATUSES:
-            raise CheckpointError(f"unknown run status {status!r}; known: {list(RUN_STATUSES)}")
-        if limit is not None and limit < 1:
-            raise CheckpointError(f"limit must be >= 1, got {limit}")
+        check_listing(status, limit)
         sql = (
             "SELECT run_id, workflow, status, error, created, updated, pending FROM runs"
             " WHERE (%(status)s::text IS NULL OR status = %(status)s)"
@@ -178,43 +151,7 @@ class PostgresCheckpointStore(StoredRowReader, PostgresWorker):
         )
         params = {"status": status, "workflow": workflow, "limit": limit}
         rows = await self._run(lambda conn: conn.execute(sql, params).fetchall())
-        return [
-            RunSummary(
-                run_id=run_id,
-                workflow=name,
-                status=state,
-                error=error,
-                created=created,
-                updated=updated,
-                waiting_on=_waiting_on(pending),
-            )
-            for run_id, name, state, error, created, updated, pending in rows
-        ]
-
-    async def load_steps(self, run_id: str) -> list[StepCheckpoint]:
-        """The run's step checkpoints in running order."""
-        sql = (
-            "SELECT step_id, position, status, output, error, idempotent, started, finished"
-            " FROM steps WHERE run_id = %s ORDER BY position"
-        )
-        rows = await self._run(lambda conn: conn.execute(sql, (run_id,)).fetchall())
-        return [
-            StepCheckpoint(
-                step_id=sid,
-                position=pos,
-                status=status,
-                output=(
-                    self._decode(out, run_id, f"the output of step {sid!r}", step_id=sid)
-                    if status == "finished"
-                    else None
-                ),
-                error=error,
-                idempotent=bool(idem),
-                started=started,
-                finished=finished,
-            )
-            for sid, pos, status, out, error, idem, started, finished in rows
-        ]
+        return [summary((*row[:6], _waiting_on(row[6]))) for row in rows]
 
     async def step_started(
         self, run_id: str, step_id: str, *, position: int, idempotent: bool

@@ -8,11 +8,15 @@ conversation from different processes get consecutive sequence numbers, never th
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..memory.conversation_rows import (
+    LIST_CONVERSATIONS_SQL,
+    conversation_infos,
+    encode_metadata,
+)
 from ..memory.errors import ConcurrentModificationError, InvalidMessagesError, StorageError
 from ..memory.records import ConversationInfo, StoredMessage, decode_message, encode_message
 from ..memory.writes import check_batch, check_id
@@ -114,38 +118,13 @@ class PostgresConversationStore(PostgresWorker):
 
     async def list_conversations(self) -> list[ConversationInfo]:
         """Every conversation, most recently updated first."""
-        sql = (
-            "SELECT c.id, c.created, c.updated, c.metadata,"
-            " (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id)"
-            " FROM conversations c ORDER BY c.updated DESC, c.id"
-        )
-        infos = []
-        for cid, created, updated, metadata, n in await self._run(
-            lambda conn: conn.execute(sql).fetchall()
-        ):
-            try:
-                meta = json.loads(metadata)
-            except ValueError as exc:
-                raise StorageError(
-                    f"conversation {cid!r} has corrupted metadata: {exc}", conversation_id=cid
-                ) from exc
-            infos.append(
-                ConversationInfo(
-                    id=cid, created=created, updated=updated, message_count=n, metadata=meta
-                )
-            )
-        return infos
+        rows = await self._run(lambda conn: conn.execute(LIST_CONVERSATIONS_SQL).fetchall())
+        return conversation_infos(rows)
 
     async def set_metadata(self, conversation_id: str, metadata: Mapping[str, Any]) -> None:
         """Replace a conversation's metadata (a JSON object), creating it if new."""
         _check_id(conversation_id)
-        try:
-            encoded = json.dumps(dict(metadata), ensure_ascii=True)
-        except (TypeError, ValueError) as exc:
-            raise InvalidMessagesError(
-                f"metadata of conversation {conversation_id!r} is not JSON: {exc}",
-                conversation_id=conversation_id,
-            ) from exc
+        encoded = encode_metadata(conversation_id, metadata, ensure_ascii=True)
 
         def write(conn: psycopg.Connection) -> None:
             with conn.transaction():

@@ -9,16 +9,18 @@ with what cannot be stored replaced, so one odd event never loses its neighbours
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..events.errors import RecordingError
 from ..events.event import Event
+from ..events.event_rows import EVENT_COLUMNS, event_row, row_event, select_events_sql
 from ..events.filters import Filter
-from ..events.patterns import is_exact
-from ..events.recorder import Recorder, select
-from ..events.sqlite_recorder import _row_event
+from ..events.queryable import QueryableRecorder
+from ..events.recorder import select
 from .postgres_schema import migrate
 from .postgres_text import storable_text
 from .urls import import_psycopg, redact
@@ -28,7 +30,6 @@ if TYPE_CHECKING:
 
 __all__ = ["PostgresRecorder", "query_postgres"]
 
-_COLUMNS = "id, name, category, severity, timestamp, run_id, parent_run_id, trace_id, payload"
 # ensure_ascii: a lone surrogate in a payload travels as an escape and reads back as it was.
 _encode = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), default=repr).encode
 
@@ -57,7 +58,7 @@ def _create_v1(conn: psycopg.Connection) -> None:
 _MIGRATIONS = (_create_v1,)
 
 
-class PostgresRecorder(Recorder):
+class PostgresRecorder(QueryableRecorder):
     """Records events to a PostgreSQL database, one transaction per batch.
 
     `url` is a ``postgresql://`` URL; recordings from many processes may share a database.
@@ -86,20 +87,7 @@ class PostgresRecorder(Recorder):
 
     def _write(self, batch: list[Event]) -> None:
         encode = _encode
-        rows = [
-            (
-                e.id,
-                e.name,
-                e.category,
-                e.severity,
-                e.timestamp,
-                e.run_id,
-                e.parent_run_id,
-                e.trace_id,
-                encode(e.payload) if e.payload else "{}",
-            )
-            for e in batch
-        ]
+        rows = [event_row(e, encode) for e in batch]
         psycopg = import_psycopg()
         try:
             self._copy(rows)
@@ -112,7 +100,7 @@ class PostgresRecorder(Recorder):
         with (
             conn.transaction(),
             conn.cursor() as cur,
-            cur.copy(f"COPY events ({_COLUMNS}) FROM STDIN") as copy,
+            cur.copy(f"COPY events ({EVENT_COLUMNS}) FROM STDIN") as copy,
         ):
             for row in rows:
                 copy.write_row(row)
@@ -120,20 +108,8 @@ class PostgresRecorder(Recorder):
     def _shut(self) -> None:
         self._conn.close()
 
-    def query(
-        self,
-        filter: Filter | None = None,
-        *,
-        since: float | None = None,
-        until: float | None = None,
-        pattern: str | None = None,
-        limit: int | None = None,
-    ) -> list[Event]:
-        """Flush, then the recorded events with `since <= timestamp < until` that match."""
-        self.flush()
-        return query_postgres(
-            self.url, filter=filter, since=since, until=until, pattern=pattern, limit=limit
-        )
+    def _reader(self) -> Callable[..., list[Event]]:
+        return functools.partial(query_postgres, self.url)
 
 
 def _clean(value: Any) -> Any:
@@ -152,28 +128,13 @@ def query_postgres(
     """The events recorded in PostgreSQL at `url` with `since <= timestamp < until` that
     match; time range and exact names are narrowed in SQL, the rest in Python."""
     psycopg = import_psycopg()
-    where: list[str] = []
-    args: list[Any] = []
-    if since is not None:
-        where.append("timestamp >= %s")
-        args.append(since)
-    if until is not None:
-        where.append("timestamp < %s")
-        args.append(until)
-    if pattern is not None and is_exact(pattern):
-        where.append("name = %s")
-        args.append(pattern)
-        pattern = None
-    sql = f"SELECT {_COLUMNS} FROM events"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY seq"
-    if limit is not None and filter is None and pattern is None:
-        sql += f" LIMIT {max(int(limit), 0)}"
+    sql, args, pattern = select_events_sql(
+        "%s", filtered=filter is not None, since=since, until=until, pattern=pattern, limit=limit
+    )
     try:
         with psycopg.connect(url) as conn:
             rows = conn.execute(sql, args).fetchall()
     except psycopg.Error as exc:
         raise RecordingError(f"cannot read the events in {redact(url)}: {exc}") from exc
-    events = (_row_event(redact(url), row) for row in rows)
+    events = (row_event(redact(url), row) for row in rows)
     return select(events, filter=filter, pattern=pattern, limit=limit)

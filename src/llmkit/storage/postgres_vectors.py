@@ -17,7 +17,6 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..memory.sqlite_vectors import _STOPWORDS, _WORD, _check_ids, _check_k
 from ..memory.vector_checks import CheckedRecord, check_collection_name, check_records, unit_vector
 from ..memory.vector_errors import (
     DimensionMismatchError,
@@ -26,6 +25,7 @@ from ..memory.vector_errors import (
     VectorStoreError,
 )
 from ..memory.vector_filters import MetadataFilter, parse_filter
+from ..memory.vector_queries import check_ids, check_k, keyword_terms
 from ..memory.vector_records import (
     CollectionInfo,
     RejectedRecord,
@@ -238,13 +238,13 @@ class PostgresCollection:
 
     async def delete(self, ids: Sequence[str]) -> int:
         """Delete records by id; return how many existed."""
-        wanted = [escape_text(i) for i in _check_ids(ids)]
+        wanted = [escape_text(i) for i in check_ids(ids)]
         sql = f"DELETE FROM {self.table} WHERE id = ANY(%s)"
         return await self.store._run(lambda conn: conn.execute(sql, (wanted,)).rowcount)
 
     async def get(self, ids: Sequence[str]) -> list[VectorRecord]:
         """The stored records with these ids, in the order asked; unknown ids left out."""
-        wanted = _check_ids(ids)
+        wanted = check_ids(ids)
         sql = f"SELECT id, embedding::text, text, metadata FROM {self.table} WHERE id = ANY(%s)"
         stored = [escape_text(i) for i in wanted]
         rows = await self.store._run(lambda conn: conn.execute(sql, (stored,)).fetchall())
@@ -269,7 +269,7 @@ class PostgresCollection:
     ) -> list[SearchHit]:
         """The `k` records most similar to `vector` (cosine; see `VectorCollection.search`)."""
         query = vector_literal(unit_vector(vector, self.dimension))
-        _check_k(k)
+        check_k(k)
         clause, params = postgres_where(parse_filter(where), "metadata")
         sql = (
             f"SELECT id, text, metadata, 1 - (embedding <=> %s::vector) FROM {self.table}"
@@ -295,15 +295,11 @@ class PostgresCollection:
         self, query: str, *, k: int = 10, where: MetadataFilter | None = None
     ) -> list[SearchHit]:
         """The `k` records whose text best matches the words of `query` (``ts_rank_cd``)."""
-        if not isinstance(query, str):
-            raise VectorStoreError(f"a keyword query must be a string, got {type(query).__name__}")
-        _check_k(k)
-        words = _WORD.findall(query)
-        terms = [w for w in words if w.lower() not in _STOPWORDS] or words
-        if not terms:
+        unique = keyword_terms(query)
+        check_k(k)
+        if not unique:
             return []
         # Each term goes through plainto_tsquery (no query syntax), then OR-ed together.
-        unique = list(dict.fromkeys(terms))
         tsquery = " || ".join(["plainto_tsquery('english', %s)"] * len(unique))
         clause, params = postgres_where(parse_filter(where), "metadata")
         sql = (

@@ -117,11 +117,70 @@ class StepCheckpoint:
 
 
 class StoredRowReader:
-    """Reading stored JSON back, shared by every checkpoint store backend: a value that
-    does not decode is a `CheckpointError` naming the database, the run and the step."""
+    """The read side shared by every checkpoint store backend: `get_run` and `load_steps`,
+    and reading stored JSON back, where a value that does not decode is a
+    `CheckpointError` naming the database, the run and the step."""
 
     #: The file or database the store is in, for messages (no password).
     where: str
+    #: The SQL parameter placeholder of the backend (``?`` or ``%s``).
+    _mark: str
+
+    async def _fetch(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """The rows `sql` selects, run on the backend's connection."""
+        raise NotImplementedError(f"{type(self).__name__} does not read rows")
+
+    async def get_run(self, run_id: str) -> RunInfo:
+        """The stored run; an unknown run id or a corrupted row is a `CheckpointError`."""
+        rows = await self._fetch(
+            "SELECT workflow, input, status, error, created, updated, definition, source,"
+            f" pending FROM runs WHERE run_id = {self._mark}",
+            (run_id,),
+        )
+        if not rows:
+            raise CheckpointError(f"no run {run_id!r} in {self.where}", run_id=run_id)
+        workflow, raw, status, error, created, updated, definition, source, pending = rows[0]
+        if status not in RUN_STATUSES:
+            raise self._corrupted(run_id, f"its status {status!r} is unknown")
+        return RunInfo(
+            run_id=run_id,
+            workflow=workflow,
+            input=self._decode(raw, run_id, "the workflow input"),
+            status=status,
+            error=error,
+            created=created,
+            updated=updated,
+            definition=(
+                None if definition is None else self._decode(definition, run_id, "its definition")
+            ),
+            source=source,
+            pending=self._pending(pending, run_id),
+        )
+
+    async def load_steps(self, run_id: str) -> list[StepCheckpoint]:
+        """The run's step checkpoints in running order."""
+        rows = await self._fetch(
+            "SELECT step_id, position, status, output, error, idempotent, started, finished"
+            f" FROM steps WHERE run_id = {self._mark} ORDER BY position",
+            (run_id,),
+        )
+        return [
+            StepCheckpoint(
+                step_id=sid,
+                position=pos,
+                status=status,
+                output=(
+                    self._decode(out, run_id, f"the output of step {sid!r}", step_id=sid)
+                    if status == "finished"
+                    else None
+                ),
+                error=error,
+                idempotent=bool(idem),
+                started=started,
+                finished=finished,
+            )
+            for sid, pos, status, out, error, idem, started, finished in rows
+        ]
 
     def _decode(self, raw: Any, run_id: str, what: str, *, step_id: str | None = None) -> Any:
         try:
@@ -150,6 +209,7 @@ class CheckpointStore(StoredRowReader, SqliteWorker):
 
     migrations = MIGRATIONS
     thread_name = "llmkit-ckpt"
+    _mark = "?"
 
     def __init__(
         self, path: str | Path, *, synchronous: Synchronous = "FULL", busy_timeout: float = 5.0
@@ -188,32 +248,8 @@ class CheckpointStore(StoredRowReader, SqliteWorker):
 
         await self._run(write)
 
-    async def get_run(self, run_id: str) -> RunInfo:
-        """The stored run; an unknown run id or a corrupted row is a `CheckpointError`."""
-        sql = (
-            "SELECT workflow, input, status, error, created, updated, definition, source,"
-            " pending FROM runs WHERE run_id = ?"
-        )
-        row = await self._run(lambda conn: conn.execute(sql, (run_id,)).fetchone())
-        if row is None:
-            raise CheckpointError(f"no run {run_id!r} in {self.path}", run_id=run_id)
-        workflow, raw, status, error, created, updated, definition, source, pending = row
-        if status not in RUN_STATUSES:
-            raise self._corrupted(run_id, f"its status {status!r} is unknown")
-        return RunInfo(
-            run_id=run_id,
-            workflow=workflow,
-            input=self._decode(raw, run_id, "the workflow input"),
-            status=status,
-            error=error,
-            created=created,
-            updated=updated,
-            definition=(
-                None if definition is None else self._decode(definition, run_id, "its definition")
-            ),
-            source=source,
-            pending=self._pending(pending, run_id),
-        )
+    async def _fetch(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        return await self._run(lambda conn: conn.execute(sql, params).fetchall())
 
     async def list_runs(
         self,
@@ -226,10 +262,7 @@ class CheckpointStore(StoredRowReader, SqliteWorker):
 
         Only plain columns are read, so a run whose stored JSON is damaged still lists.
         """
-        if status is not None and status not in RUN_STATUSES:
-            raise CheckpointError(f"unknown run status {status!r}; known: {list(RUN_STATUSES)}")
-        if limit is not None and limit < 1:
-            raise CheckpointError(f"limit must be >= 1, got {limit}")
+        check_listing(status, limit)
         sql = (
             "SELECT run_id, workflow, status, error, created, updated,"
             " CASE WHEN json_valid(pending) THEN json_extract(pending, '$.step_id') END"
@@ -238,43 +271,7 @@ class CheckpointStore(StoredRowReader, SqliteWorker):
         )
         params = (status, workflow, -1 if limit is None else limit)
         rows = await self._run(lambda conn: conn.execute(sql, params).fetchall())
-        return [
-            RunSummary(
-                run_id=run_id,
-                workflow=name,
-                status=state,
-                error=error,
-                created=created,
-                updated=updated,
-                waiting_on=waiting if isinstance(waiting, str) else None,
-            )
-            for run_id, name, state, error, created, updated, waiting in rows
-        ]
-
-    async def load_steps(self, run_id: str) -> list[StepCheckpoint]:
-        """The run's step checkpoints in running order."""
-        sql = (
-            "SELECT step_id, position, status, output, error, idempotent, started, finished"
-            " FROM steps WHERE run_id = ? ORDER BY position"
-        )
-        rows = await self._run(lambda conn: conn.execute(sql, (run_id,)).fetchall())
-        return [
-            StepCheckpoint(
-                step_id=sid,
-                position=pos,
-                status=status,
-                output=(
-                    self._decode(out, run_id, f"the output of step {sid!r}", step_id=sid)
-                    if status == "finished"
-                    else None
-                ),
-                error=error,
-                idempotent=bool(idem),
-                started=started,
-                finished=finished,
-            )
-            for sid, pos, status, out, error, idem, started, finished in rows
-        ]
+        return [summary(row) for row in rows]
 
     async def step_started(
         self, run_id: str, step_id: str, *, position: int, idempotent: bool
@@ -463,6 +460,29 @@ class CheckpointStore(StoredRowReader, SqliteWorker):
         ):
             hint = " (the file is corrupted or is not a checkpoint database)"
         return CheckpointError(f"checkpoint database {self.path}: {exc}{hint}")
+
+
+def check_listing(status: RunStatus | None, limit: int | None) -> None:
+    """`CheckpointError` unless `list_runs` can take this `status` and `limit`."""
+    if status is not None and status not in RUN_STATUSES:
+        raise CheckpointError(f"unknown run status {status!r}; known: {list(RUN_STATUSES)}")
+    if limit is not None and limit < 1:
+        raise CheckpointError(f"limit must be >= 1, got {limit}")
+
+
+def summary(row: tuple[Any, ...]) -> RunSummary:
+    """The `RunSummary` of a row of run_id, workflow, status, error, created, updated and
+    the step a paused run waits on (anything but a string reads as none)."""
+    run_id, workflow, status, error, created, updated, waiting = row
+    return RunSummary(
+        run_id=run_id,
+        workflow=workflow,
+        status=status,
+        error=error,
+        created=created,
+        updated=updated,
+        waiting_on=waiting if isinstance(waiting, str) else None,
+    )
 
 
 def encode(value: Any, *, run_id: str, what: str, step_id: str | None = None) -> str:
