@@ -13,6 +13,9 @@ goes through the request queue the host drains, against raw quickjs calling a Py
 function with no time limit: target <= 5 µs; a new sandboxed engine: target <= 5 ms; a
 loop under limits: target >= 0.9x raw.
 
+Isolated mode (`--engine isolated`): the wall time of an isolated run (worker start-up,
+the script, the exit) and the cost of one bridge call over the pipe.
+
 Best of `--repeat` runs each, so a noisy neighbour on a shared machine counts less.
 """
 
@@ -168,12 +171,44 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=200_000)
     parser.add_argument("--loop", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--engine", choices=("all", "lua", "javascript"), default="all")
+    parser.add_argument(
+        "--engine", choices=("all", "lua", "javascript", "agent", "isolated"), default="all"
+    )
+    parser.add_argument("--runs", type=int, default=300, help="agent runs (--engine agent)")
     args = parser.parse_args()
+    if args.engine in ("all", "agent"):
+        from scripting_agent import bench_agent  # beside this file
+
+        bench_agent(args)
     if args.engine in ("all", "javascript"):
         bench_javascript(args)
     if args.engine in ("all", "lua"):
         bench_lua(args)
+    if args.engine in ("all", "isolated"):
+        bench_isolated(args)
+
+
+def isolated_run(engine: str, code: str) -> float:
+    """Wall time of one isolated run: worker start-up, the script, the worker's exit."""
+    from llmkit.scripting import run
+
+    started = time.perf_counter()
+    run(code, engine=engine, isolated=True, limits=LIMITS)
+    return time.perf_counter() - started
+
+
+def bench_isolated(args: argparse.Namespace) -> None:
+    """Isolated mode: a worker process per run; every bridge call is a pipe round trip."""
+    calls = max(1, args.calls // 20)
+    loops = {
+        "lua": f"for i = 1, {calls} do Tool.exists('x') end",
+        "javascript": f"for (let i = 0; i < {calls}; i++) await Tool.exists('x');",
+    }
+    for engine, loop in loops.items():
+        start = best(args.repeat, lambda engine=engine: isolated_run(engine, "return 1"))
+        total = best(args.repeat, lambda engine=engine, loop=loop: isolated_run(engine, loop))
+        print(f"isolated {engine:<10} run start-up {start * 1e3:8.1f} ms")
+        print(f"isolated {engine:<10} bridge call  {(total - start) / calls * 1e6:8.1f} µs")
 
 
 def bench_lua(args: argparse.Namespace) -> None:
@@ -189,15 +224,27 @@ def bench_lua(args: argparse.Namespace) -> None:
     print(f"new sandboxed engine + first run {fresh * 1e3:8.2f} ms   (target <= 2)")
     print(f"run in a pooled engine           {pooled * 1e3:8.3f} ms")
 
+    unhooked = unhooked_engine()
     for label, body in (("x = x + i % 7", LOOP), ("t[#t + 1] = i * 2", LOOP_WORK)):
         code = body.format(n=args.loop)
         raw_time = best(args.repeat, lambda body=body: raw_loop(body, args.loop))
         limited = best(args.repeat, lambda code=code: timed_execute(engine, code))
+        bare = best(args.repeat, lambda code=code: timed_execute(unhooked, code))
         print(
             f"{args.loop:,} iterations of {label:<18} raw {raw_time * 1e3:7.1f} ms, "
-            f"limited {limited * 1e3:7.1f} ms = {raw_time / limited:4.2f}x raw (target >= 0.9)"
+            f"limited {limited * 1e3:7.1f} ms = {raw_time / limited:4.2f}x raw (target >= 0.9); "
+            f"without the count hook {bare * 1e3:5.1f} ms = {raw_time / bare:4.2f}x"
         )
+    unhooked.close()
     engine.close()
+
+
+def unhooked_engine() -> LuaEngine:
+    """The sandbox with its instruction-count hook removed, to show what the hook costs.
+    Not a configuration llmkit offers: nothing would stop ``while true do end``."""
+    engine = LuaEngine()
+    engine.on_thread(lambda: engine._lua.execute("debug.sethook()"))  # the runtime's own debug
+    return engine
 
 
 if __name__ == "__main__":

@@ -3,10 +3,13 @@ bridge calls. Every attack must end with the typed error within a bounded time."
 
 from __future__ import annotations
 
+import functools
+import sys
 import time
 
 import pytest
 
+import llmkit.scripting as scripting
 from llmkit.scripting import (
     Limits,
     ScriptLimitError,
@@ -17,6 +20,14 @@ from llmkit.scripting import (
     run,
 )
 
+
+@pytest.fixture(params=[False, True], ids=["in-process", "isolated"])
+def both_modes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the test as written, then again with `run` in a worker process (isolated mode)."""
+    isolated_run = functools.partial(scripting.run, isolated=request.param)
+    monkeypatch.setattr(sys.modules[__name__], "run", isolated_run)
+
+
 FAST = Limits(timeout=0.3)
 SLACK = 0.7  # engine start-up and a loaded shared machine
 
@@ -25,6 +36,7 @@ def js(code: str, limits: Limits = FAST) -> object:
     return run(code, engine="javascript", limits=limits).value
 
 
+@pytest.mark.usefixtures("both_modes")
 @pytest.mark.parametrize(
     "code",
     [
@@ -54,18 +66,21 @@ def test_runaway_code_is_stopped_at_the_wall_limit(code: str) -> None:
     assert caught.value.limit in ("timeout", "call_depth")
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_an_infinite_loop_is_a_timeout() -> None:
     with pytest.raises(ScriptTimeout) as caught:
         js("for (;;) { try { for (;;) {} } catch (e) {} }")
     assert caught.value.limit == "timeout"
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_waiting_on_the_host_counts_against_the_wall_clock() -> None:
     code = "const t = Date.now(); for (;;) { await JSON.encode(Date.now() - t); }"
     with pytest.raises(ScriptTimeout):
         js(code)
 
 
+@pytest.mark.usefixtures("both_modes")
 @pytest.mark.parametrize(
     "code",
     [
@@ -82,6 +97,7 @@ def test_memory_bombs_hit_the_memory_limit(code: str) -> None:
     assert caught.value.limit == "memory"
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_deep_recursion_hits_the_call_depth_limit() -> None:
     with pytest.raises(ScriptLimitError) as caught:
         js("function f(n) { return 1 + f(n + 1); } return f(1);", Limits(call_depth=500))
@@ -93,6 +109,7 @@ def test_recursion_within_the_limit_runs() -> None:
     assert js(code, Limits(call_depth=500)) == 400
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_output_limit_cannot_be_caught() -> None:
     code = "try { for (;;) print('x'.repeat(100)); } catch (e) {} return 'escaped'"
     with pytest.raises(ScriptLimitError) as caught:
@@ -100,6 +117,7 @@ def test_output_limit_cannot_be_caught() -> None:
     assert caught.value.limit == "output"
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_bridge_call_limit_cannot_be_caught() -> None:
     code = """
     for (let i = 0; i < 100; i++) { try { await JSON.encode(i); } catch (e) {} }
@@ -111,6 +129,7 @@ def test_bridge_call_limit_cannot_be_caught() -> None:
     assert js(code, Limits(bridge_calls=100)) == "finished"
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_unawaited_bridge_calls_count_too() -> None:
     with pytest.raises(ScriptLimitError) as caught:
         js("for (;;) { JSON.encode(1); }", Limits(bridge_calls=1000))
@@ -131,6 +150,7 @@ def test_a_pooled_engine_serves_normally_after_hitting_limits() -> None:
     assert pool.idle == 1
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_a_promise_nothing_settles_is_an_error_not_a_hang() -> None:
     with pytest.raises(ScriptRuntimeError, match="never happens"):
         js("await new Promise(() => {}); return 1")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
+import llmkit.scripting as scripting
 from llmkit.events import Event, EventBus
 from llmkit.scripting import (
     SCRIPT_SANDBOX_DENIED,
@@ -18,6 +21,14 @@ from llmkit.scripting import (
     run,
 )
 from llmkit.tools import tool
+
+
+@pytest.fixture(params=[False, True], ids=["in-process", "isolated"])
+def both_modes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the test as written, then again with `run` in a worker process (isolated mode)."""
+    isolated_run = functools.partial(scripting.run, isolated=request.param)
+    monkeypatch.setattr(sys.modules[__name__], "run", isolated_run)
+
 
 FORBIDDEN = ["std", "os", "require", "process", "fetch"]
 # Object.prototype.toString tags of the built-ins a script may find: nothing else is there.
@@ -78,6 +89,7 @@ def js(code: str, **options: object) -> object:
     return run(code, engine="javascript", **options).value  # type: ignore[arg-type]
 
 
+@pytest.mark.usefixtures("both_modes")
 @pytest.mark.parametrize("name", FORBIDDEN)
 def test_forbidden_global_is_absent_and_audited(name: str) -> None:
     bus = EventBus()
@@ -88,11 +100,13 @@ def test_forbidden_global_is_absent_and_audited(name: str) -> None:
     assert seen[0].payload == {"engine": "javascript", "operation": "global", "detail": name}
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_forbidden_global_cannot_be_redefined() -> None:
     with pytest.raises(ScriptRuntimeError, match="TypeError"):
         js("Object.defineProperty(globalThis, 'require', {value: () => 1}); return require")
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_no_python_object_is_reachable() -> None:
     # Walk everything reachable from the global object: only plain JavaScript values, and
     # no function whose source is not JavaScript or a native built-in.
@@ -119,6 +133,7 @@ def test_no_python_object_is_reachable() -> None:
     assert js(code) == []
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_bridge_functions_are_plain_javascript() -> None:
     code = (
         "return [typeof Tool.call, String(Tool.call).includes('request('), Tool.call.__globals__]"
@@ -157,6 +172,7 @@ def test_prototype_pollution_does_not_reach_the_next_pooled_run() -> None:
     pool.close()
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_a_then_getter_on_object_prototype_cannot_stall_the_host() -> None:
     from llmkit.scripting import Limits, ScriptTimeout
 
@@ -186,6 +202,7 @@ def shell(command: str) -> str:
     return command
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_file_network_and_process_tools_need_permissions(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("top secret")
@@ -203,6 +220,7 @@ def test_file_network_and_process_tools_need_permissions(tmp_path: Path) -> None
     assert js(code, tools=[read_file], permissions=granted) == "top secret"
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_permission_error_is_catchable_and_names_the_host_error() -> None:
     code = """
     try { await Tool.call("fetch_url", {url: "x"}); return "reached"; }
@@ -212,6 +230,7 @@ def test_permission_error_is_catchable_and_names_the_host_error() -> None:
     assert caught is True and message.startswith("PermissionDenied:") and "--allow-net" in message
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_imports_cannot_leave_the_module_folders(tmp_path: Path) -> None:
     bus = EventBus()
     seen: list[Event] = []

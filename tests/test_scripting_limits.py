@@ -5,10 +5,13 @@ Every attack here must end with the typed error within a bounded time.
 
 from __future__ import annotations
 
+import functools
+import sys
 import time
 
 import pytest
 
+import llmkit.scripting as scripting
 from llmkit.scripting import (
     Limits,
     ScriptLimitError,
@@ -18,10 +21,19 @@ from llmkit.scripting import (
     run,
 )
 
+
+@pytest.fixture(params=[False, True], ids=["in-process", "isolated"])
+def both_modes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the test as written, then again with `run` in a worker process (isolated mode)."""
+    isolated_run = functools.partial(scripting.run, isolated=request.param)
+    monkeypatch.setattr(sys.modules[__name__], "run", isolated_run)
+
+
 FAST = Limits(timeout=0.3)
 SLACK = 0.5  # the check runs every 10,000 instructions; thread start-up adds a little
 
 
+@pytest.mark.usefixtures("both_modes")
 @pytest.mark.parametrize(
     "code",
     [
@@ -71,6 +83,7 @@ def test_runaway_code_is_stopped_at_the_wall_limit(code: str) -> None:
     assert caught.value.limit == "timeout" and caught.value.engine == "lua"
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_timeout_cannot_be_swallowed_by_an_error_handler() -> None:
     code = """
     local caught = 0
@@ -84,6 +97,7 @@ def test_timeout_cannot_be_swallowed_by_an_error_handler() -> None:
         run(code, limits=FAST)
 
 
+@pytest.mark.usefixtures("both_modes")
 @pytest.mark.parametrize(
     "code",
     [
@@ -105,11 +119,13 @@ def test_memory_bombs_hit_the_memory_limit(code: str) -> None:
     assert caught.value.limit == "memory"
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_huge_rep_is_refused() -> None:
     with pytest.raises(ScriptRuntimeError, match="too large"):
         run("return ('x'):rep(2^31)")
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_deep_recursion_hits_the_call_depth_limit() -> None:
     with pytest.raises(ScriptLimitError) as caught:
         run(
@@ -123,12 +139,14 @@ def test_recursion_within_the_limit_runs() -> None:
     assert run(code, limits=Limits(call_depth=500)).value == 400
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_output_limit() -> None:
     with pytest.raises(ScriptLimitError) as caught:
         run("while true do print(('x'):rep(100)) end", limits=Limits(output=10_000))
     assert caught.value.limit == "output"
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_bridge_call_limit_cannot_be_caught() -> None:
     code = "for i = 1, 100 do pcall(JSON.encode, i) end return 'finished'"
     with pytest.raises(ScriptLimitError) as caught:

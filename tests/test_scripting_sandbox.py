@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import sys
 from pathlib import Path
 
 import pytest
 
+import llmkit.scripting as scripting
 from llmkit.events import Event, EventBus
 from llmkit.scripting import (
     SCRIPT_SANDBOX_DENIED,
@@ -16,9 +19,18 @@ from llmkit.scripting import (
     run,
 )
 
+
+@pytest.fixture(params=[False, True], ids=["in-process", "isolated"])
+def both_modes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the test as written, then again with `run` in a worker process (isolated mode)."""
+    isolated_run = functools.partial(scripting.run, isolated=request.param)
+    monkeypatch.setattr(sys.modules[__name__], "run", isolated_run)
+
+
 FORBIDDEN = ["os", "io", "debug", "package", "dofile", "loadfile", "python"]
 
 
+@pytest.mark.usefixtures("both_modes")
 @pytest.mark.parametrize("name", FORBIDDEN)
 def test_forbidden_global_is_absent_and_audited(name: str) -> None:
     bus = EventBus()
@@ -29,11 +41,13 @@ def test_forbidden_global_is_absent_and_audited(name: str) -> None:
     assert seen[0].payload["operation"] == "global"
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_native_require_is_replaced_by_the_text_module_loader() -> None:
     with pytest.raises(ScriptRuntimeError, match="module 'os' not found"):
         run("return require('os')")
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_string_dump_and_binary_load_are_refused_and_audited() -> None:
     bus = EventBus()
     seen: list[Event] = []
@@ -55,10 +69,12 @@ def test_string_dump_and_binary_load_are_refused_and_audited() -> None:
     assert "string.dump" in operations and "load(binary)" in operations
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_text_load_works_in_the_script_environment() -> None:
     assert run("x = 41; return load('return x + 1')()").value == 42
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_string_metatable_is_hidden() -> None:
     assert run("return getmetatable('')").value is False
     with pytest.raises(ScriptRuntimeError):
@@ -89,11 +105,13 @@ def test_poisoned_string_library_does_not_reach_the_next_pooled_run() -> None:
     pool.close()
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_globals_protected_metatable() -> None:
     with pytest.raises(ScriptRuntimeError, match="protected metatable"):
         run("setmetatable(_G, {})")
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_python_objects_are_unreachable() -> None:
     # Every value a script can see is a plain Lua value: no userdata anywhere.
     code = """
@@ -113,6 +131,7 @@ def test_python_objects_are_unreachable() -> None:
     assert run(code).value == {}  # an empty table: nothing found
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_bridge_functions_expose_no_python_attributes() -> None:
     code = """
     local ok, err = pcall(function() return Tool.call.__globals__ end)
@@ -122,12 +141,14 @@ def test_bridge_functions_expose_no_python_attributes() -> None:
     assert ok is False and "attempt to index" in error
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_collectgarbage_stop_is_refused() -> None:
     with pytest.raises(ScriptRuntimeError, match="not available"):
         run("collectgarbage('stop')")
     assert run("return collectgarbage('count') > 0").value is True
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_file_network_and_process_tools_need_permissions(tmp_path: Path) -> None:
     from llmkit.tools import tool
 
@@ -164,6 +185,7 @@ def test_file_network_and_process_tools_need_permissions(tmp_path: Path) -> None
     assert run(code, tools=[read_file], permissions=granted).value == "top secret"
 
 
+@pytest.mark.usefixtures("both_modes")
 def test_permission_error_is_catchable_and_names_the_host_error() -> None:
     from llmkit.tools import tool
 

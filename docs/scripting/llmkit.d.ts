@@ -218,3 +218,9 @@ declare const State: {
   /** Delete every key of `scope`. */
   clear(scope?: string): Promise<null>;
 };
+
+/** Run several bridge calls at once (Async.all over functions, Async.call_all). */
+declare const Async: {
+  /** Call several bridge methods at once and wait for all of them; returns one ``{ok = true, value = ...}`` or ``{ok = false, error = message}`` per call, in order. A limit the calls reach still ends the script. */
+  callAll(calls: any[]): Promise<any[]>;
+};

@@ -24,6 +24,7 @@ def add_script_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     run.add_argument("script", help="the script file (.lua, .js)")
     run.add_argument("args", nargs="*", help="the script's ARGS")
     _sandbox_options(run)
+    _isolated_option(run)
     run_exec = commands.add_parser(
         "exec",
         help="run a line of script code",
@@ -33,6 +34,7 @@ def add_script_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     run_exec.add_argument("-e", dest="code", required=True, metavar="CODE", help="the code")
     run_exec.add_argument("args", nargs="*", help="the script's ARGS")
     _sandbox_options(run_exec)
+    _isolated_option(run_exec)
     repl = commands.add_parser(
         "repl",
         help="an interactive sandboxed script session",
@@ -41,6 +43,15 @@ def add_script_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     )
     repl.add_argument("--engine", default="lua", help="lua or js (default: lua)")
     _sandbox_options(repl)
+
+
+def _isolated_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--isolated",
+        action="store_true",
+        help="run in a worker process with OS limits (address space, CPU time, a clean "
+        "environment), killed at the deadline",
+    )
 
 
 def _sandbox_options(parser: argparse.ArgumentParser) -> None:
@@ -98,6 +109,7 @@ def _options(args: argparse.Namespace) -> ScriptOptions:
         permissions=Permissions.from_flags(flags),
         limits=Limits(timeout=args.timeout, memory=args.memory * 2**20),
         output=_print,
+        isolated=getattr(args, "isolated", False),
     )
 
 

@@ -12,13 +12,15 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import Future
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import LLMKitError
 from ..events import Event, EventBus, default_bus
+from .errors import ScriptLimitError
 from .limits import DEFAULT_LIMITS, Limits
 from .permissions import Permissions
 from .registry import Bridge, BridgeMethod, BridgeRegistry, default_registry
@@ -94,6 +96,7 @@ class HostSession:
         self.folder = folder
         self.module_paths = module_paths
         self._methods = self.registry.methods()
+        self._calls: list[Callable[[tuple[Any, ...]], Any] | None] = [None] * len(self._methods)
         self._bridges: dict[str, Bridge] = {}
         self._output_sink = output
         self._output_parts: list[str] = []
@@ -104,6 +107,7 @@ class HostSession:
         self._policy: Policy | None = None
         self._waits: list[_HostWait] = []
         self._waits_lock = threading.Lock()
+        self._helpers: set[int] = set()  # threads running `invoke_all` calls
 
     # -- bridge calls ------------------------------------------------------------------
 
@@ -121,11 +125,38 @@ class HostSession:
             raise LimitReached(
                 "bridge_calls", f"bridge call limit reached ({self.limits.bridge_calls} calls)"
             )
+        call = self._calls[index] or self._prepare(index)
+        return call(args)
+
+    def _prepare(self, index: int) -> Callable[[tuple[Any, ...]], Any]:
+        """Bridge method number `index` bound to this run's bridge, with its permission
+        and argument checks picked once: the hot path of every bridge call."""
         method = self._methods[index]
-        if method.permission is not None:
-            self.permissions.check(method.permission, method.qualified_name)
-        bridge = self._bridges.get(method.bridge) or self.bridge(method.bridge)
-        return method.function(bridge, *method.bind(args))
+        function = partial(method.function, self.bridge(method.bridge))
+        bind, permission, name = method.bind, method.permission, method.qualified_name
+        call: Callable[[tuple[Any, ...]], Any]
+        if permission is not None:
+
+            def call(args: tuple[Any, ...]) -> Any:
+                self.permissions.check(permission, name)
+                return function(*bind(args))
+
+        elif len(method.params) == 1:
+            exact, check = method.params[0].exact, method.params[0].check
+
+            def call(args: tuple[Any, ...]) -> Any:
+                if len(args) == 1:  # what `bind` does, minus its list
+                    value = args[0]
+                    return function(value if type(value) in exact else check(name, value))
+                return function(*bind(args))
+
+        else:
+
+            def call(args: tuple[Any, ...]) -> Any:
+                return function(*bind(args))
+
+        self._calls[index] = call
+        return call
 
     def bridge(self, name: str) -> Bridge:
         """This run's instance of the bridge called `name`."""
@@ -202,19 +233,94 @@ class HostSession:
         The wait does not count against `Limits.timeout` (a model call is bounded by its
         own limits); each callback run meanwhile gets a fresh clock of its own.
         """
-        # Registered before the coroutine starts, so its first callback already finds it.
+        if threading.get_ident() in self._helpers:
+            # A call of `invoke_all`: the engine thread already serves the callbacks.
+            return self._start(coro).result()
+        return self._serve_while(lambda: self._start(coro)).result()
+
+    def invoke_all(self, calls: Sequence[tuple[int, tuple[Any, ...]]]) -> list[tuple[bool, Any]]:
+        """Run several bridge calls at once: ``(True, result)`` or ``(False, error)`` each.
+
+        Each call gets a helper thread, so the host coroutines the calls await run
+        concurrently on the host loop while the engine thread serves the script callbacks
+        they ask for; a lone call runs inline. Every call finishes before this returns.
+
+        Raises:
+            LimitReached: The calls go over `Limits.bridge_calls`, or one of them hit a limit.
+        """
+        self.bridge_calls += len(calls)
+        if self.bridge_calls > self.limits.bridge_calls:
+            raise LimitReached(
+                "bridge_calls", f"bridge call limit reached ({self.limits.bridge_calls} calls)"
+            )
+        outcomes: list[tuple[bool, Any]] = [(False, None)] * len(calls)
+        if len(calls) == 1:
+            outcomes[0] = _outcome(self._dispatch, *calls[0])
+        elif calls:
+            helpers: list[threading.Thread] = []
+            self._serve_while(lambda: self._start_helpers(calls, outcomes, helpers))
+            for helper in helpers:  # finished already: none outlives the batch
+                helper.join()
+        for ok, value in outcomes:
+            if not ok and isinstance(value, LimitReached | ScriptLimitError):
+                raise value
+        return outcomes
+
+    def _dispatch(self, index: int, args: tuple[Any, ...]) -> Any:
+        """`invoke` without the count (`invoke_all` counts the whole batch at once)."""
+        method = self._methods[index]
+        if method.permission is not None:
+            self.permissions.check(method.permission, method.qualified_name)
+        return method.function(self.bridge(method.bridge), *method.bind(args))
+
+    def _start_helpers(
+        self,
+        calls: Sequence[tuple[int, tuple[Any, ...]]],
+        outcomes: list[tuple[bool, Any]],
+        helpers: list[threading.Thread],
+    ) -> Future[None]:
+        done: Future[None] = Future()
+        left = [len(calls)]
+        lock = threading.Lock()
+
+        def work(position: int, index: int, args: tuple[Any, ...]) -> None:
+            me = threading.get_ident()
+            self._helpers.add(me)
+            try:
+                outcomes[position] = _outcome(self._dispatch, index, args)
+            finally:
+                self._helpers.discard(me)
+                with lock:
+                    left[0] -= 1
+                    if not left[0]:
+                        done.set_result(None)
+
+        for position, (index, args) in enumerate(calls):
+            name = f"llmkit-bridge-{self.engine}"
+            helper = threading.Thread(target=work, args=(position, index, args), name=name)
+            helpers.append(helper)
+            helper.start()
+        return done
+
+    def _start(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
+        """Start `coro` on the host loop (or a private one) without waiting for it."""
+        if self.loop is not None and self.loop.is_running():
+            return asyncio.run_coroutine_threadsafe(coro, self.loop)
+        future: Future[T] = Future()
+        threading.Thread(target=_run_into, args=(coro, future), daemon=True).start()
+        return future
+
+    def _serve_while(self, start: Callable[[], Future[T]]) -> Future[T]:
+        """Start work and serve the script callbacks it asks for until it is done, with
+        the run's clock paused; returns the finished future."""
+        # Registered before the work starts, so its first callback already finds it.
         wait = _HostWait()
         with self._waits_lock:
             self._waits.append(wait)
         paused_at, deadline = time.monotonic(), self.deadline
         self.deadline = float("inf")
-        future: Future[T]
         try:
-            if self.loop is not None and self.loop.is_running():
-                future = asyncio.run_coroutine_threadsafe(coro, self.loop)
-            else:
-                future = Future()
-                threading.Thread(target=_run_into, args=(coro, future), daemon=True).start()
+            future = start()
             future.add_done_callback(lambda _: wait.calls.put(None))
             wait.serve()
         finally:
@@ -222,7 +328,7 @@ class HostSession:
                 self._waits.remove(wait)
             wait.serve_left()
             self.deadline = deadline + (time.monotonic() - paused_at)
-        return future.result()
+        return future
 
     def submit_callback(self, function: Callable[..., T], *args: Any) -> Future[T] | None:
         """Queue `function(*args)` for the engine thread while it waits in `await_host`;
@@ -234,6 +340,18 @@ class HostSession:
             reply: Future[T] = Future()
             self._waits[-1].calls.put((function, args, reply))
             return reply
+
+    async def aclose(self) -> None:
+        """Close what the run's bridges opened (stores, temporary folders, recordings,
+        models), newest first; a bridge that fails to close is logged and the rest still
+        close."""
+        bridges, self._bridges = list(self._bridges.values()), {}
+        self._calls = [None] * len(self._methods)  # they hold the closed bridges
+        for bridge in reversed(bridges):
+            try:
+                await bridge.aclose()
+            except Exception:
+                logger.warning("closing the %s bridge failed", bridge.name, exc_info=True)
 
     def audit(self, operation: str, detail: str = "") -> None:
         """Emit the audit event for an operation the sandbox refused."""
@@ -265,6 +383,13 @@ class _HostWait:
             item = self.calls.get()
             if item is not None:
                 _answer(*item)
+
+
+def _outcome(function: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
+    try:
+        return True, function(*args)
+    except Exception as exc:  # kept for the caller, who reports or raises it
+        return False, exc
 
 
 def _answer(function: Callable[..., Any], args: tuple[Any, ...], reply: Future[Any]) -> None:

@@ -14,8 +14,10 @@ class Limits:
     """Bounds for one script run (and for each later call into a script function).
 
     Args:
-        timeout: Wall time in seconds, counted across `pcall`, coroutines and pattern
-            matching.
+        timeout: Seconds the script itself may run, counted across `pcall`, coroutines
+            and pattern matching. Time spent waiting on the host (a model reply, a tool,
+            a store) does not count; each script callback the host runs meanwhile gets a
+            clock of its own.
         memory: Bytes the engine may hold at once.
         call_depth: Nested script function calls (checked every few thousand instructions,
             so a script may briefly overshoot by a small margin).

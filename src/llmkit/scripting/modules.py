@@ -31,6 +31,10 @@ def read_module(session: HostSession, name: str, extension: str) -> tuple[Path, 
     """
     if not _NAME.match(name):
         raise PermissionDenied(f"module name {name!r} is not a dotted identifier")
+    remote = getattr(session, "read_remote_module", None)
+    if remote is not None:  # an isolated worker: the host reads it, under its permissions
+        found: tuple[Path, str] = remote(name, extension)
+        return found
     relative = Path(*name.split("."))
     roots = [root for root in (session.folder, *session.module_paths) if root is not None]
     for root in roots:

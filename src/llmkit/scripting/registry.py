@@ -49,6 +49,7 @@ DEFAULT_BRIDGES: dict[str, str] = {
     "Workflow": "llmkit.scripting.bridges.workflow:WorkflowBridge",
     "Memory": "llmkit.scripting.bridges.memory:MemoryBridge",
     "State": "llmkit.scripting.bridges.state:StateBridge",
+    "Async": "llmkit.scripting.bridges.async_bridge:AsyncBridge",
 }
 """The bridges every engine gets, by the global name scripts see."""
 
@@ -68,6 +69,10 @@ class Bridge:
 
     def __init__(self, session: HostSession) -> None:
         self.session = session
+
+    async def aclose(self) -> None:
+        """Close what this bridge opened for its run (stores, files, threads); called once
+        when the run ends."""
 
 
 def bridge_method(*, permission: str | None = None, returns: str = "any") -> Callable[[F], F]:

@@ -54,6 +54,9 @@ class ScriptOptions:
         module_paths: Folders ``require`` looks in after the script's own.
         output: Receives printed text as it comes (default: collected in the result).
         bus: Where audit events go.
+        isolated: Run in a worker process under OS limits, reaching the host only
+            through the bridge protocol (see `llmkit.scripting.isolated`).
+        source_is_model: The code came from a model; it always runs isolated.
     """
 
     engine: str | None = None
@@ -64,6 +67,8 @@ class ScriptOptions:
     module_paths: tuple[Path, ...] = ()
     output: Callable[[str], None] | None = None
     bus: EventBus | None = None
+    isolated: bool = False
+    source_is_model: bool = False
 
 
 @dataclass(slots=True, kw_only=True)
@@ -104,11 +109,19 @@ class Script:
     back to the pool.
     """
 
-    def __init__(self, engine: ScriptEngine, session: HostSession, value: Any) -> None:
+    def __init__(
+        self,
+        engine: ScriptEngine,
+        session: HostSession,
+        value: Any,
+        *,
+        release: Callable[[], None] | None = None,
+    ) -> None:
         self.engine = engine
         self.session = session
         self.value = value
         self._closed = False
+        self._release = release or (lambda: pool_for(engine.name).release(engine))
 
     @property
     def output(self) -> str:
@@ -141,11 +154,20 @@ class Script:
         self._check_open()
         return self.engine.on_thread(self.engine.call_global, name, args)
 
-    def close(self) -> None:
-        """Give the engine back to the pool (its functions and tools stop working)."""
+    async def aclose(self) -> None:
+        """Close what the run's bridges opened (stores, temporary folders, recordings)
+        and give the engine back to the pool (its functions and tools stop working)."""
         if not self._closed:
             self._closed = True
-            pool_for(self.engine.name).release(self.engine)
+            try:
+                await self.session.aclose()
+            finally:
+                self._release()
+
+    def close(self) -> None:
+        """`aclose` from synchronous code."""
+        if not self._closed:
+            run_sync(self.aclose())
 
     def _check_open(self) -> None:
         if self._closed:
@@ -155,7 +177,7 @@ class Script:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        self.close()
+        await self.aclose()
 
 
 async def load_script(
@@ -175,8 +197,7 @@ async def load_script(
     """
     opts = _options(options, overrides)
     source, chunk_name, folder, engine_name = _source(source_or_path, opts.engine)
-    pool = pool_for(engine_name)
-    engine = pool.acquire()
+    engine, release = _engine(engine_name, opts)
     session = HostSession(
         engine=engine_name,
         permissions=opts.permissions,
@@ -195,9 +216,25 @@ async def load_script(
             lambda: engine.execute(source, chunk_name=chunk_name, folder=folder, session=session)
         )
     except BaseException:
-        pool.release(engine)
+        try:  # an error or a limit ends the run: its resources go with it
+            await session.aclose()
+        finally:
+            release()
         raise
-    return Script(engine, session, value)
+    return Script(engine, session, value, release=release)
+
+
+def _engine(name: str, opts: ScriptOptions) -> tuple[ScriptEngine, Callable[[], None]]:
+    """An engine for the run and how to give it back: a pooled one, or (isolated) a new
+    worker process that closing kills."""
+    if opts.isolated or opts.source_is_model:
+        from .isolated import IsolatedEngine
+
+        isolated = IsolatedEngine(name)
+        return isolated, isolated.close
+    pool = pool_for(name)
+    engine = pool.acquire()
+    return engine, lambda: pool.release(engine)
 
 
 async def run_async(
@@ -215,7 +252,7 @@ async def run_async(
     script = await load_script(source_or_path, options, **overrides)
     tools = script.tools
     if not tools:
-        script.close()
+        await script.aclose()
     return ScriptResult(value=script.value, output=script.output, tools=list(tools))
 
 

@@ -38,6 +38,15 @@ class EventBridge(Bridge):
         self._subscriptions: dict[str, Subscription] = {}
         self._recorders: dict[str, Recorder] = {}
 
+    async def aclose(self) -> None:
+        """End the run's subscriptions and write out the recordings it left running."""
+        subscriptions, self._subscriptions = list(self._subscriptions.values()), {}
+        for subscription in subscriptions:
+            subscription.cancel()
+        recorders, self._recorders = list(self._recorders.values()), {}
+        for recorder in recorders:
+            await recorder.aclose()
+
     @bridge_method(returns="table")
     def on(
         self, pattern: str, fn: ScriptFunction, filter: dict[str, Any] | None = None

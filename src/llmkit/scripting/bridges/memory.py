@@ -30,6 +30,21 @@ class MemoryBridge(Bridge):
         self._collections: dict[str, Memory] = {}
         self._private: str | None = None
 
+    async def aclose(self) -> None:
+        """Close the run's stores and delete its private folder."""
+        collections, self._collections = list(self._collections.values()), {}
+        stores, self._stores = list(self._stores.values()), {}
+        self._conversations.clear()
+        for memory in collections:
+            await memory.close()
+        for store in stores:
+            await store.close()
+        if self._private is not None:
+            import shutil
+
+            shutil.rmtree(self._private, ignore_errors=True)
+            self._private = None
+
     def _file(self, path: str | None, kind: str) -> str:
         """The SQLite file of `kind` (conversations, vectors): one private to the run
         (in a temporary folder) unless named."""

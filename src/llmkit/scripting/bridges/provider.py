@@ -69,6 +69,12 @@ class ProviderBridge(Bridge):
         super().__init__(session)
         self._models: dict[str | None, Model] = {}
 
+    async def aclose(self) -> None:
+        """Close the models built for the run (HTTP clients, local weights)."""
+        models, self._models = list(self._models.values()), {}
+        for model in models:
+            await model.aclose()
+
     def model(self, name: str | None) -> Model:
         """The model called `name` for this run (see `session_model`)."""
         model = self._models.get(name)

@@ -32,6 +32,10 @@ class StateBridge(Bridge):
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._db.execute(_SCHEMA)
 
+    async def aclose(self) -> None:
+        """Close the state's SQLite connection."""
+        self._db.close()
+
     @bridge_method(permission="write", returns="string")
     def open(self, path: str) -> str:
         """Keep state in the SQLite file `path` from now on (values set before are

@@ -2,19 +2,20 @@
 
 quickjs refuses every call from JavaScript into Python while a time limit is set, so no
 Python callable is ever given to a script. A bridge call queues a request (the method's
-index and its JSON arguments) and returns a Promise; the host runs the script as jobs,
-takes the queue between jobs, serves each request through `HostSession.invoke` and
-settles the promises. Every slice of JavaScript runs under the time left to the run; the
-host's own short calls into the runtime (taking the queue, fulfilling a promise with a
-plain value) run no script code and skip the clock. Each run gets a new context: nothing a
-run leaves in globals or prototypes survives, and a context an out-of-memory error broke
-is never reused.
+index and its JSON arguments; a lone call with plain arguments skips JSON) and returns a
+Promise; the host runs the script as jobs, takes the queue between jobs, serves each
+request through `HostSession.invoke` and settles the promises. Every slice of JavaScript
+runs under the time left to the run; the host's own short calls into the runtime (taking
+the queue, reading an argument, fulfilling a promise with a plain value) run no script
+code and skip the clock. Each run gets a new context: nothing a run leaves in globals or
+prototypes survives, and a context an out-of-memory error broke is never reused.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import threading
 import time
@@ -60,9 +61,20 @@ logger = logging.getLogger("llmkit.script")
 _CONSOLE, _PRINT, _AUDIT, _IMPORT = -1, -2, -3, -4
 _WHERE = re.compile(r"<input>:(\d+)(?::(\d+))?")
 _DIRECT = frozenset({str, float, bool, type(None)})  # values settled without JSON
+_PLAIN = frozenset({float, bool, type(None)})  # the same, no check needed
 _FUNCTION = "\u0000fn"
 _RUNTIME_FRAME = re.compile(r"^\s*at (start|call|track|settle|settleOne|post|request|stop) \(")
-_HOST_FUNCTIONS = ("configure", "take", "settleOne", "settle", "start", "call", "lookup", "outcome")
+_HOST_FUNCTIONS = (
+    "configure",
+    "take",
+    "arg",
+    "settleOne",
+    "settle",
+    "start",
+    "call",
+    "lookup",
+    "outcome",
+)
 _scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # the C scanner
 
 
@@ -121,6 +133,7 @@ class JavaScriptEngine(ScriptEngine):
         self._context = context
         self._host = functions
         self._take = functions["take"]
+        self._arg = functions["arg"]
         self._settle_one = functions["settleOne"]
         self._generation += 1
         self._modules = set()
@@ -222,15 +235,18 @@ class JavaScriptEngine(ScriptEngine):
     def _drive(self, call_id: int) -> Any:
         """Run jobs and serve requests until nothing is left; returns the call's result.
 
-        The hot path of every bridge call, so the slice's clock is armed inline and a
-        single request with a plain result is settled without JSON.
+        The hot path of every bridge call, so the slice's clock is armed inline, and a
+        single call with plain arguments (`take` then returns a number) is read without
+        JSON and, with a plain result, settled without JSON.
         """
         session = self._session
         assert session is not None
         context = self._context
         run_job, set_limit, take = context.execute_pending_job, context.set_time_limit, self._take
         settle_one, invoke, monotonic = self._settle_one, session.invoke, time.monotonic
-        js_exception = self._quickjs.JSException
+        arg, js_exception = self._arg, self._quickjs.JSException
+        token = -call_id  # files this drive's slot call (ids the runtime picks are positive)
+        drain = True
         while True:
             remaining = session.deadline - monotonic()
             if remaining <= 0:
@@ -238,10 +254,41 @@ class JavaScriptEngine(ScriptEngine):
             set_limit(remaining)
             try:
                 ran = run_job()
+                # Every ready job runs before the queue is served, so the requests of
+                # concurrent awaits (Promise.all) reach the host together; each job gets
+                # only the time left, so a chain of jobs cannot outlive the deadline.
+                # After a lone call's plain result only its own continuation is ready.
+                while ran and drain:
+                    remaining = session.deadline - monotonic()
+                    if remaining <= 0:
+                        raise self._timeout()
+                    set_limit(remaining)
+                    drain = run_job()
             except js_exception as exc:
                 raise self._engine_error(exc) from None
             set_limit(-1)
-            batch = take()
+            batch = take(token)
+            if batch.__class__ is int:  # method index, argument count, has-numbers bit
+                count = (batch >> 1) & 15
+                if count == 1:
+                    args: Any = (arg(0),)
+                else:
+                    args = tuple([arg(i) for i in range(count)])
+                if batch & 1:
+                    args = _json_numbers(args)
+                drain = True
+                try:
+                    result = invoke(batch >> 5, args)
+                except Exception as exc:
+                    self._settle([self._failure(token, exc)])
+                    continue
+                if result.__class__ in _PLAIN or _is_direct(result):
+                    settle_one(token, result)  # no script code runs here
+                    drain = False
+                else:
+                    self._settle([[token, True, result]])
+                continue
+            drain = True
             if not batch:
                 if not ran:
                     return self._outcome(call_id)
@@ -258,8 +305,7 @@ class JavaScriptEngine(ScriptEngine):
                     except Exception as exc:
                         self._settle([self._failure(request_id, exc)])
                         continue
-                    kind = type(result)
-                    if kind in _DIRECT or (kind is int and -(2**31) <= result < 2**31):
+                    if _is_direct(result):
                         settle_one(request_id, result)  # no script code runs here
                     else:
                         self._settle([[request_id, True, result]])
@@ -268,9 +314,13 @@ class JavaScriptEngine(ScriptEngine):
 
     def _serve(self, requests: list[list[Any]]) -> None:
         results: list[list[Any]] = []
+        calls = [request for request in requests if request[1] >= 0]
+        if len(calls) > 1:  # several promises pending at once: served concurrently
+            results += self._bridge_calls(calls)
         for request_id, op, has_functions, args in requests:
             if op >= 0:
-                results.append(self._bridge_call(request_id, op, has_functions, args))
+                if len(calls) == 1:
+                    results.append(self._bridge_call(request_id, op, has_functions, args))
             elif op == _IMPORT:
                 results.append(self._import(request_id, args))
             else:
@@ -281,6 +331,16 @@ class JavaScriptEngine(ScriptEngine):
     def _settle(self, results: list[list[Any]]) -> None:
         payload, revive = self._encode(results)
         self._timed(self._host["settle"], payload, revive)
+
+    def _bridge_calls(self, calls: list[list[Any]]) -> list[list[Any]]:
+        session = self._session
+        assert session is not None
+        batch = [(op, self._revive(args) if has_fn else args) for _, op, has_fn, args in calls]
+        outcomes = session.invoke_all(batch)
+        return [
+            [call[0], True, value] if ok else self._failure(call[0], value)
+            for call, (ok, value) in zip(calls, outcomes, strict=True)
+        ]
 
     def _bridge_call(self, request_id: int, op: int, has_functions: int, args: Any) -> list[Any]:
         session = self._session
@@ -431,6 +491,8 @@ class JavaScriptEngine(ScriptEngine):
         _check_value(value, limit, 0)
         try:
             text = json.dumps(value, default=default, ensure_ascii=False, allow_nan=False)
+            if not text.isascii() and not _is_utf8(text):  # lone surrogates go as \u escapes
+                text = json.dumps(value, default=default, allow_nan=False)
         except ValueError as exc:
             raise ScriptValueError(f"a value cannot be passed to a script: {exc}") from None
         return text, found[0]
@@ -466,9 +528,32 @@ def _check_value(value: Any, limit: int, depth: int) -> None:
 
 
 def _is_direct(value: Any) -> bool:
-    # The binding turns a Python int into a 32-bit JavaScript int: larger ones go as JSON.
+    """Whether the binding converts `value` exactly: it turns a Python int into a 32-bit
+    JavaScript int and a string into UTF-8 (lone surrogates fail), so those go as JSON."""
     kind = type(value)
+    if kind is str:
+        return value.isascii() or _is_utf8(value)
     return kind in _DIRECT or (kind is int and -(2**31) <= value < 2**31)
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _json_numbers(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Arguments as JSON would have brought them: an integral float below 1e21 as an int
+    (JSON writes it without a fraction), NaN and the infinities as None (JSON's null)."""
+    return tuple(_json_number(value) if type(value) is float else value for value in args)
+
+
+def _json_number(value: float) -> Any:
+    if value.is_integer():
+        return int(value) if -1e21 < value < 1e21 else value
+    return value if math.isfinite(value) else None
 
 
 def _script_frames(stack: str) -> str:

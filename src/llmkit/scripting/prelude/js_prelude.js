@@ -2,6 +2,25 @@
 // context with the bridge objects, before any script.
 (function (bridges) {
   "use strict";
+  const NativePromise = Promise, isArray = Array.isArray;
+
+  // Async.all(fn1, fn2, ...) or Async.all([...]): functions (or promises) run side by side,
+  // their bridge calls reach the host together; as in Lua, every one runs to its end,
+  // then the first error (by position) is thrown, else the results come in order.
+  if (bridges.Async) {
+    bridges.Async.all = async function (...items) {
+      const list = items.length === 1 && isArray(items[0]) ? items[0] : items;
+      const started = list.map(function (item, i) {
+        if (typeof item === "function") return (async function () { return item(); })();
+        if (item !== null && typeof item === "object" && typeof item.then === "function") return item;
+        throw new TypeError("Async.all: item " + (i + 1) + " is not a function or a promise");
+      });
+      const settled = await NativePromise.allSettled(started);
+      const failed = settled.find(function (s) { return s.status === "rejected"; });
+      if (failed) throw failed.reason;
+      return settled.map(function (s) { return s.value; });
+    };
+  }
 
   // Tool.define({name, description, params, fn, capabilities}): the object form.
   const define = bridges.Tool.define;

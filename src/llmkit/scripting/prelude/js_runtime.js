@@ -10,9 +10,22 @@
   const NativePromise = Promise, NativeError = Error, NativeString = String;
   const create = Object.create;
   const defineProperty = Object.defineProperty, indirectEval = eval;
+  // Bound once: a script that replaces String.prototype methods cannot change these.
+  const nativeCall = Function.prototype.call;
+  const isWellFormed = nativeCall.bind(NativeString.prototype.isWellFormed);
+  const indexOf = nativeCall.bind(NativeString.prototype.indexOf);
   const CONSOLE = -1, PRINT = -2, AUDIT = -3, IMPORT = -4;
 
   let pending = "";          // queued requests, "[id,op,hasFunctions,args]" joined by ","
+  // The common case, one bridge call with plain arguments per job, skips JSON: the call
+  // waits in this slot and the host reads its arguments one by one (see take/arg).
+  let slotted = false, slotCode = 0, slotValues = null, slotResolve = null, slotReject = null;
+  let current = null;        // the arguments of the request the host took from the slot
+  // The promise of that request, filed under the host's token (a nested drive files its
+  // own: the outer one moves to `waiting`).
+  let takenToken = 0, takenResolve = null, takenReject = null;
+  let newResolve = null, newReject = null;
+  function capture(resolve, reject) { newResolve = resolve; newReject = reject; }
   let requests = 0, maxRequests = 1e9, printed = 0, maxOutput = 1e12;
   let fatal = "";            // the limit this run went over: every later request fails too
   let nextId = 0, nextFunction = 0, sawFunction = false, args = null;
@@ -42,26 +55,82 @@
     throw new NativeError(fatal);
   }
 
-  function post(op, values) {
+  function admit(op) {
     if (fatal) throw new NativeError(fatal);
     if (op >= 0 && ++requests > maxRequests) {
       stop("bridge_calls", "bridge call limit reached (" + maxRequests + " calls)");
     }
+  }
+
+  function encode(values) {
     sawFunction = false;
     let plain = true;  // only strings, numbers, booleans, null: no replacer needed
     for (let i = 0; i < values.length; i++) {
       const kind = typeof values[i];
       if ((kind === "object" && values[i] !== null) || kind === "function") { plain = false; break; }
     }
-    const text = plain ? stringify(values) : stringify(values, replacer);
-    const id = ++nextId;
+    return plain ? stringify(values) : stringify(values, replacer);
+  }
+
+  function queue(id, op, text) {
     pending += (pending ? "," : "") + "[" + id + "," + op + "," + (sawFunction ? 1 : 0) + "," + text + "]";
-    return id;
+  }
+
+  // The slot's request joins the JSON queue once anything else is queued after it.
+  function flush() {
+    if (!slotted) return;
+    slotted = false;
+    const id = ++nextId;
+    waiting[id] = [slotResolve, slotReject];
+    sawFunction = false;
+    queue(id, slotCode >> 5, stringify(slotValues));
+    slotValues = slotResolve = slotReject = null;
+  }
+
+  // What take() hands the host for a call whose arguments the binding converts exactly
+  // (strings without NUL or lone surrogates, numbers, booleans, null): the method index,
+  // the argument count and whether any is a number; -1 when JSON must carry them.
+  function plainCode(op, values) {
+    const count = values.length;
+    if (count > 15 || op > 0xfffff) return -1;
+    let numbers = 0;
+    for (let i = 0; i < count; i++) {
+      const value = values[i], kind = typeof value;
+      if (kind === "string") {
+        if (!isWellFormed(value) || indexOf(value, "\0") >= 0) return -1;
+      } else if (kind === "number") numbers = 1;
+      else if (kind !== "boolean" && value != null) return -1;
+    }
+    return (op * 16 + count) * 2 + numbers;
+  }
+
+  function post(op, values) {
+    admit(op);
+    flush();
+    queue(++nextId, op, encode(values));
   }
 
   function request(op, values) {
-    const id = post(op, values);
-    return new NativePromise(function (resolve, reject) { waiting[id] = [resolve, reject]; });
+    admit(op);
+    const code = slotted || pending || op < 0 ? -1 : plainCode(op, values);
+    let id = 0;
+    if (code < 0) {
+      flush();
+      const text = encode(values);
+      id = ++nextId;
+      queue(id, op, text);
+    }
+    const promise = new NativePromise(capture);
+    if (code < 0) waiting[id] = [newResolve, newReject];
+    else {
+      slotted = true;
+      slotCode = code;
+      slotValues = values;
+      slotResolve = newResolve;
+      slotReject = newReject;
+    }
+    newResolve = newReject = null;
+    return promise;
   }
 
   function text(values) {
@@ -169,15 +238,37 @@
       args = parse(argsJson);
       global.ARGS = args;
     },
-    take() {
+    // The queued requests as JSON text; or, for one call waiting in the slot, its code
+    // (a number), its promise filed under the host's `token` and its arguments kept for arg().
+    take(token) {
       if (fatal) return NativeString("!" + fatal);
+      if (slotted) {
+        slotted = false;
+        if (takenToken !== 0) waiting[takenToken] = [takenResolve, takenReject];
+        takenToken = token;
+        takenResolve = slotResolve;
+        takenReject = slotReject;
+        current = slotValues;
+        slotValues = slotResolve = slotReject = null;
+        return slotCode;
+      }
       if (!pending) return "";
       // String() flattens the rope concatenation builds: the binding cannot read ropes.
       const out = NativeString("[" + pending + "]");
       pending = "";
       return out;
     },
+    arg(index) {
+      return current[index];
+    },
     settleOne(id, value) {
+      if (id === takenToken) {
+        const resolve = takenResolve;
+        takenToken = 0;
+        takenResolve = takenReject = null;
+        resolve(value);
+        return;
+      }
       const entry = waiting[id];
       delete waiting[id];
       entry[0](value);
@@ -185,8 +276,16 @@
     settle(payload, revive) {
       const results = parse(payload, revive ? reviver : undefined);
       for (let i = 0; i < results.length; i++) {
-        const result = results[i], entry = waiting[result[0]];
-        delete waiting[result[0]];
+        const result = results[i];
+        let entry;
+        if (result[0] === takenToken) {
+          entry = [takenResolve, takenReject];
+          takenToken = 0;
+          takenResolve = takenReject = null;
+        } else {
+          entry = waiting[result[0]];
+          delete waiting[result[0]];
+        }
         if (result[1]) entry[0](result[2]);
         else entry[1](new NativeError(result[2]));
       }

@@ -248,8 +248,11 @@ function engine.is_array(t) return getmetatable(t) == ARRAY end
 engine.host_result = host_result
 engine.has_cycle = has_cycle
 
+-- Before a run builds its environment: the last run's limit error must not fire in the
+-- hook while the new environment's preludes run.
 function engine.configure(depth)
   max_depth = depth
+  fatal = nil
 end
 
 function engine.stopped()

@@ -1,0 +1,81 @@
+"""CPU of an agent run driven from a script against the same run from Python.
+
+    python bench/scripting.py --engine agent [--runs 300] [--repeat 5]
+
+The same agent each time: a `ScriptedModel` that asks for the host tool `add`, then
+answers; Python builds and runs it with `Agent.run`, a Lua or JavaScript script with
+`Agent.create` and `agent:run` (one script runs all `--runs` agent runs, so the script's
+own start is shared). Target: a script-driven run costs <= 1.5x the CPU of the Python one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+from llmkit.agents import Agent
+from llmkit.scripting import Limits, run_async
+from llmkit.testing import ScriptedModel, ToolCall
+from llmkit.tools import tool
+
+LIMITS = Limits(timeout=600, bridge_calls=10**9)
+ANSWER = "It is 5."
+
+LUA = """
+for i = 1, ARGS[1] do
+  local model = Test.mock_model({{tool = "add", args = {a = 2, b = 3}}, "It is 5."})
+  local agent = Agent.create{model = model, tools = {"add"}}
+  assert(agent:run("What is 2 + 3?") == "It is 5.")
+end
+"""
+
+JAVASCRIPT = """
+for (let i = 0; i < ARGS[0]; i++) {
+  const model = await Test.mockModel([{tool: "add", args: {a: 2, b: 3}}, "It is 5."]);
+  const agent = await Agent.create({model, tools: ["add"]});
+  assert((await agent.run("What is 2 + 3?")) === "It is 5.");
+}
+"""
+
+
+@tool
+def add(a: int, b: int) -> int:
+    """Add two numbers."""
+    return a + b
+
+
+async def from_python(runs: int) -> float:
+    """CPU seconds per agent run built and run from Python."""
+    start = time.process_time()
+    for _ in range(runs):
+        model = ScriptedModel([ToolCall(name="add", args={"a": 2, "b": 3}), ANSWER])
+        result = await Agent(model, tools=[add]).run("What is 2 + 3?")
+        assert result.output == ANSWER
+    return (time.process_time() - start) / runs
+
+
+async def from_script(engine: str, runs: int) -> float:
+    """CPU seconds per agent run driven from a script in `engine`."""
+    code = LUA if engine == "lua" else JAVASCRIPT
+    start = time.process_time()
+    await run_async(code, engine=engine, args=[runs], tools=[add], limits=LIMITS)
+    return (time.process_time() - start) / runs
+
+
+def bench_agent(args: argparse.Namespace) -> None:
+    """Print the CPU per agent run from Python, Lua and JavaScript (best of `repeat`)."""
+
+    async def measure() -> None:
+        await from_script("lua", 10)  # warm the engines and imports
+        await from_script("javascript", 10)
+        python = min([await from_python(args.runs) for _ in range(args.repeat)])
+        print(f"agent run from Python            {python * 1e6:8.1f} µs CPU")
+        for engine in ("lua", "javascript"):
+            script = min([await from_script(engine, args.runs) for _ in range(args.repeat)])
+            print(
+                f"agent run from {engine:<17} {script * 1e6:8.1f} µs CPU = "
+                f"{script / python:4.2f}x Python (target <= 1.5)"
+            )
+
+    asyncio.run(measure())
