@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ...errors import ConfigError
+from ...events import names
 from ..callbacks import ScriptFunction
 from ..errors import BridgeArgumentError
 from ..registry import Bridge, bridge_method
@@ -24,6 +25,21 @@ __all__ = ["AgentBridge"]
 
 _SPEC_KEYS = ("model", "instructions", "tools", "output", "limits", "name", "description")
 _LIMITS = ("max_steps", "max_tool_calls", "max_input_tokens", "max_output_tokens", "max_seconds")
+
+# The names a streamed run emits (`llmkit.agents.events`): a script subscribed to any of them
+# gets the run streamed to its bus.
+_STREAMED_EVENTS = (
+    names.AGENT_RUN_STARTED,
+    names.AGENT_RUN_COMPLETED,
+    names.MODEL_TEXT_DELTA,
+    names.MODEL_TOOL_CALL_STARTED,
+    names.MODEL_TOOL_CALL_ARGUMENTS,
+    names.MODEL_TOOL_CALL_COMPLETED,
+    names.MODEL_USAGE,
+    names.MODEL_REQUEST_COMPLETED,
+    names.TOOL_CALL_COMPLETED,
+    names.TOOL_CALL_FAILED,
+)
 
 
 class AgentBridge(Bridge):
@@ -136,6 +152,9 @@ class AgentBridge(Bridge):
         from ...agents import RunFinished
 
         bus = session_bus(self.session)
+        if fn is None and not any(bus.has_subscribers(name) for name in _STREAMED_EVENTS):
+            # Nobody listens: a plain run builds no events (a fraction of a streamed run's cost).
+            return self.session.await_host(agent.run(input)).output
 
         async def drive() -> RunResult[Any]:
             result = None
