@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -298,7 +299,8 @@ class Agent:
                             run.hand_off(run.handoff)
                 if hooks.has("agent.run.end"):
                     ctx = run.hook_context("agent.run.end", result)
-                    await hooks.run(ctx)
+                    if inspect.iscoroutine(pending := hooks.run_sync(ctx)):
+                        await pending
                     result = ctx.value
         except Exception as exc:
             error = run.limit_error(exc, deadline)
@@ -314,7 +316,9 @@ class Agent:
         if not self.hooks.has("agent.run.start"):
             return None
         ctx = run.hook_context("agent.run.start", list(run.messages))
-        decided = await self.hooks.run(ctx)
+        decided = self.hooks.run_sync(ctx)
+        if inspect.iscoroutine(decided):
+            decided = await decided
         run.messages[:] = ctx.value
         return run.result(decided.value) if isinstance(decided, Skip) else None
 
@@ -347,7 +351,9 @@ class Agent:
                 tools=agent._definitions,
                 settings=settings,
             )
-            decided = await hooks.run(ctx)
+            decided = hooks.run_sync(ctx)
+            if inspect.iscoroutine(decided):
+                decided = await decided
             if isinstance(decided, Skip):  # e.g. a cache hit: the model is not called
                 return as_response(decided.value, model)
             messages = ctx.value
@@ -378,7 +384,8 @@ class Agent:
                 raise
         if hooks.has("model.request.after"):
             ctx = run.hook_context("model.request.after", response, model=model.name)
-            await hooks.run(ctx)
+            if inspect.iscoroutine(pending := hooks.run_sync(ctx)):
+                await pending
             response = ctx.value
         return response
 

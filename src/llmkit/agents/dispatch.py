@@ -8,10 +8,11 @@ many calls in one reply.
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Iterable, Sequence
 from typing import Any
 
-from ..hooks.registry import HookContext, HookRegistry
+from ..hooks.registry import HookContext, HookRegistry, make_context
 from ..hooks.results import HookCancelled, HookError, Retry, Skip
 from ..messages import ToolCallPart, ToolResultPart
 from ..policy.errors import CapabilityDenied
@@ -150,7 +151,9 @@ class ToolDispatcher:
             hook = self._hook_context(
                 "tool.call.before", dict(arguments), ctx_run=tool_ctx, call=call
             )
-            decided = await hooks.run(hook)
+            decided = hooks.run_sync(hook)
+            if inspect.iscoroutine(decided):
+                decided = await decided
             if isinstance(decided, Skip):
                 return self._hooked(call, tool, decided.value)
             arguments = hook.value
@@ -175,7 +178,8 @@ class ToolDispatcher:
                 return self._error_result(call, tool, exc)
         if hooks.has("tool.call.after"):
             hook = self._hook_context("tool.call.after", value, ctx_run=tool_ctx, call=call)
-            await hooks.run(hook)
+            if inspect.iscoroutine(pending := hooks.run_sync(hook)):
+                await pending
             return self._hooked(call, tool, hook.value)
         return self._result(call, value)
 
@@ -211,13 +215,14 @@ class ToolDispatcher:
     def _hook_context(
         self, point: str, value: Any, *, ctx_run: RunContext[Any], call: ToolCallPart
     ) -> HookContext:
-        return HookContext(
-            point=point,
-            value=value,
-            agent=self.agent_name,
-            run_id=ctx_run.run_id,
-            tool=call.name,
-            metadata={"tool_call_id": call.id},
+        return make_context(
+            point,
+            value,
+            self.agent_name,
+            ctx_run.run_id,
+            call.name,
+            None,
+            {"tool_call_id": call.id},
         )
 
     def _failed(self, call: ToolCallPart, tool: Tool | str, message: str) -> ToolResultPart:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
-from ..hooks.registry import HookContext
+from ..hooks.registry import HookContext, make_context
 from ..messages import Message, ToolCallPart, ToolResultPart, Usage
 from ..models.request import ModelResponse
 from ..tools.base import RunContext
@@ -102,14 +102,7 @@ class Run:
         self, point: str, value: Any, *, model: str | None = None, **metadata: Any
     ) -> HookContext:
         """The context hooks at `point` see for this run."""
-        return HookContext(
-            point=point,
-            value=value,
-            agent=self.agent.name,
-            run_id=self.run_id,
-            model=model,
-            metadata=metadata,
-        )
+        return make_context(point, value, self.agent.name, self.run_id, None, model, metadata)
 
     def stop(self, limit: str, message: str) -> LimitExceeded:
         return LimitExceeded(

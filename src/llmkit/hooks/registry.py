@@ -13,15 +13,15 @@ from __future__ import annotations
 import inspect
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import count
-from typing import Any
+from typing import Any, cast
 
 from ..errors import ConfigError
 from .results import Cancel, HookCancelled, HookError, HookResult, Modify, Retry, Skip
 
-__all__ = ["POINTS", "HookContext", "HookHandle", "HookRegistry"]
+__all__ = ["POINTS", "HookContext", "HookHandle", "HookRegistry", "make_context"]
 
 log = logging.getLogger("llmkit.hooks")
 
@@ -50,6 +50,7 @@ POINTS = frozenset(
         "script.error",
     }
 )
+_GO_ON = object()  # `_apply`'s "next hook"
 _POINT_NAME = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
 
 
@@ -72,6 +73,25 @@ class HookContext:
 
 
 Hook = Callable[[HookContext], Any]
+
+_new = object.__new__
+
+
+def make_context(
+    point: str,
+    value: Any,
+    agent: str | None,
+    run_id: str | None,
+    tool: str | None,
+    model: str | None,
+    metadata: dict[str, Any],
+) -> HookContext:
+    """`HookContext(...)` for the run loop's hot path: positional and without the keyword
+    parsing of the dataclass's ``__init__`` (0.2 µs against 0.45; seven per agent run)."""
+    ctx = _new(HookContext)
+    ctx.point, ctx.value, ctx.agent, ctx.run_id = point, value, agent, run_id
+    ctx.tool, ctx.model, ctx.attempt, ctx.metadata = tool, model, 0, metadata
+    return ctx
 
 
 @dataclass(slots=True, eq=False)
@@ -131,6 +151,7 @@ class HookRegistry:
         )
         hooks = self._hooks.setdefault(point, [])
         hooks.append(handle)
+
         hooks.sort(key=lambda h: (-h.priority, h.order))
         return handle
 
@@ -161,36 +182,73 @@ class HookRegistry:
         """Whether any hook is registered at `point` (the loop's fast path asks this)."""
         return point in self._hooks
 
+    def run_sync(self, ctx: HookContext) -> HookResult | Awaitable[HookResult]:
+        """`run` without a coroutine while every hook that runs is sync (the common case):
+        returns the deciding result itself, or — once a hook turns out to be async — a
+        coroutine to await for it. Same order and results as `run`."""
+        return self._run_from(ctx, 0)
+
     async def run(self, ctx: HookContext) -> HookResult:
         """Run the hooks of `ctx.point` in order; returns the deciding result, if any.
 
         A `Modify` updates ``ctx.value`` and the round goes on; the caller reads the final
         ``ctx.value``. `Cancel` raises `HookCancelled`.
         """
-        for handle in self._hooks.get(ctx.point, ()):
+        decided = self._run_from(ctx, 0)
+        if inspect.iscoroutine(decided):
+            return cast(HookResult, await decided)
+        return cast(HookResult, decided)
+
+    def _run_from(self, ctx: HookContext, start: int) -> HookResult | Awaitable[HookResult]:
+        handles = self._hooks.get(ctx.point, ())
+        for index in range(start, len(handles)):
+            handle = handles[index]
             if handle.disabled or (handle.filtered and not _matches(handle, ctx)):
                 continue
             try:
                 result = handle.fn(ctx)
-                # Most hooks are sync and return None: that path skips the awaitable check.
-                if result is not None and (handle.is_async or inspect.isawaitable(result)):
-                    result = await result
             except Exception as exc:
                 self._failed(handle, exc)
                 continue
-            if handle.failures:
-                handle.failures = 0
-            if result is None:
-                continue
-            if isinstance(result, Modify):
-                ctx.value = result.value
-                continue
-            if isinstance(result, Cancel):
-                raise HookCancelled(ctx.point, result.reason)
-            if isinstance(result, Skip | Retry):
-                return result
-            self._failed(handle, TypeError(f"returned {result!r}, not a hook result"))
+            # Most hooks are sync and return None: that path skips the awaitable check.
+            if result is not None and (handle.is_async or inspect.isawaitable(result)):
+                return self._finish_async(ctx, index, handle, result)
+            decided = self._apply(handle, ctx, result)
+            if decided is not _GO_ON:
+                return cast(HookResult, decided)
         return None
+
+    async def _finish_async(
+        self, ctx: HookContext, index: int, handle: HookHandle, pending: Awaitable[Any]
+    ) -> HookResult:
+        try:
+            result = await pending
+        except Exception as exc:
+            self._failed(handle, exc)
+        else:
+            decided = self._apply(handle, ctx, result)
+            if decided is not _GO_ON:
+                return cast(HookResult, decided)
+        rest = self._run_from(ctx, index + 1)
+        if inspect.iscoroutine(rest):
+            return cast(HookResult, await rest)
+        return cast(HookResult, rest)
+
+    def _apply(self, handle: HookHandle, ctx: HookContext, result: Any) -> Any:
+        """What one hook's `result` means: `_GO_ON` to the next hook, else the decision."""
+        if handle.failures:
+            handle.failures = 0
+        if result is None:
+            return _GO_ON
+        if isinstance(result, Modify):
+            ctx.value = result.value
+            return _GO_ON
+        if isinstance(result, Cancel):
+            raise HookCancelled(ctx.point, result.reason)
+        if isinstance(result, Skip | Retry):
+            return result
+        self._failed(handle, TypeError(f"returned {result!r}, not a hook result"))
+        return _GO_ON
 
     def _failed(self, handle: HookHandle, exc: Exception) -> None:
         if handle.critical:
