@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
+from typing import Any
 
 import pytest
 
@@ -247,3 +249,35 @@ async def test_memory_hooks_see_and_change_what_is_loaded_and_saved(tmp_path: ob
         await agent.run("again", conversation=chat)
         assert [m.text for m in await chat.messages()] == ["one", "two"]  # questions not saved
     assert loaded == [0, 1]
+
+
+async def test_run_sync_needs_no_await_until_a_hook_is_async() -> None:
+    hooks = HookRegistry()
+    seen: list[str] = []
+
+    def double(ctx: HookContext) -> Modify:
+        seen.append("double")
+        return Modify(ctx.value * 2)
+
+    async def add_one(ctx: HookContext) -> Modify:
+        seen.append("add_one")
+        return Modify(ctx.value + 1)
+
+    def wrapped(ctx: HookContext) -> Any:  # a sync function handing back a coroutine
+        seen.append("wrapped")
+        return add_one(ctx)
+
+    hooks.register("custom.point", double, priority=3)
+    ctx = HookContext(point="custom.point", value=5)
+    assert hooks.run_sync(ctx) is None and ctx.value == 10  # all sync: decided at once
+
+    hooks.register("custom.point", add_one, priority=2)
+    hooks.register("custom.point", wrapped, priority=1)
+    hooks.register("custom.point", lambda ctx: Skip(ctx.value), priority=0)
+    ctx = HookContext(point="custom.point", value=5)
+    pending = hooks.run_sync(ctx)
+    assert inspect.iscoroutine(pending)  # an async hook: the rest is awaited, in order
+    decided = await pending
+    assert isinstance(decided, Skip) and decided.value == 12 and ctx.value == 12
+    assert seen == ["double", "double", "add_one", "wrapped", "add_one"]
+    assert await hooks.run(HookContext(point="custom.point", value=1)) == Skip(4)
