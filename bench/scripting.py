@@ -14,7 +14,9 @@ function with no time limit: target <= 5 µs; a new sandboxed engine: target <= 
 loop under limits: target >= 0.9x raw.
 
 Isolated mode (`--engine isolated`): the wall time of an isolated run (worker start-up,
-the script, the exit) and the cost of one bridge call over the pipe.
+the script, the exit), the cost of one bridge call over the pipe, and the loops above
+called in a worker (Lua without its count hook, as isolated mode runs it, and with it)
+against the raw engine in a process started and limited as a worker is: target >= 0.9x.
 
 Best of `--repeat` runs each, so a noisy neighbour on a shared machine counts less.
 """
@@ -22,8 +24,12 @@ Best of `--repeat` runs each, so a noisy neighbour on a shared machine counts le
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from lupa import lua54
 
@@ -209,6 +215,91 @@ def bench_isolated(args: argparse.Namespace) -> None:
         total = best(args.repeat, lambda engine=engine, loop=loop: isolated_run(engine, loop))
         print(f"isolated {engine:<10} run start-up {start * 1e3:8.1f} ms")
         print(f"isolated {engine:<10} bridge call  {(total - start) / calls * 1e6:8.1f} µs")
+    bench_isolated_loops(args)
+
+
+# Raw engine loops in a process started like a worker (`python -I`, empty environment,
+# the worker's own `apply_limits`), so both sides of the ratio run under the same limits.
+RAW_IN_WORKER = """
+import json, sys, time
+from llmkit.scripting.isolated import ADDRESS_SPACE_BASE, OPEN_FILES
+from llmkit.scripting.worker import apply_limits
+engine, code, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3])
+apply_limits(address_space=ADDRESS_SPACE_BASE + 2 * 64 * 2**20)
+if engine == "lua":
+    from lupa import lua54
+    run = lua54.LuaRuntime(register_eval=False, register_builtins=False).execute
+else:
+    import quickjs
+    run = quickjs.Context().eval
+apply_limits(address_space=ADDRESS_SPACE_BASE + 2 * 64 * 2**20, open_files=OPEN_FILES)
+times = []
+for _ in range(repeat):
+    start = time.perf_counter()
+    run(code)
+    times.append(time.perf_counter() - start)
+print(json.dumps(min(times)))
+"""
+
+
+def raw_in_worker(engine: str, code: str, repeat: int) -> float:
+    """Best time of `code` in the raw engine, in a process limited as a worker is."""
+    import llmkit
+
+    root = str(Path(llmkit.__file__).resolve().parents[1])  # as `worker_command` finds it
+    source = f"import sys; sys.path.insert(0, {root!r})\n" + RAW_IN_WORKER
+    command = [sys.executable, "-I", "-c", source, engine, code, str(repeat)]
+    env = {"LC_ALL": "C.UTF-8", "MALLOC_ARENA_MAX": "1"}  # the worker's environment
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    return float(json.loads(done.stdout))
+
+
+def isolated_calls(engine: str, definition: str, repeat: int, count_hook: bool) -> float:
+    """Best wall time of `Script.call("loop")` into an isolated worker (one pipe round
+    trip each, included)."""
+    from llmkit.scripting.isolated import IsolatedEngine
+
+    isolated = IsolatedEngine(engine, count_hook=count_hook)
+    session = HostSession(engine=engine, limits=LIMITS)
+    isolated.on_thread(
+        lambda: isolated.execute(definition, chunk_name="bench", folder=None, session=session)
+    )
+
+    def call() -> float:
+        start = time.perf_counter()
+        isolated.on_thread(isolated.call_global, "loop", ())
+        return time.perf_counter() - start
+
+    try:
+        return best(repeat, call)
+    finally:
+        isolated.close()
+
+
+def bench_isolated_loops(args: argparse.Namespace) -> None:
+    """The loops of the in-process rows, called in a worker."""
+    lua_loops = (("x = x + i % 7", LOOP), ("t[#t + 1] = i * 2", LOOP_WORK))
+    for label, body in lua_loops:
+        code = body.format(n=args.loop)
+        raw = raw_in_worker("lua", code, args.repeat)
+        definition = f"function loop() {code} end"
+        bare = isolated_calls("lua", definition, args.repeat, count_hook=False)
+        hooked = isolated_calls("lua", definition, args.repeat, count_hook=True)
+        print(
+            f"isolated lua {label:<18} raw {raw * 1e3:6.1f} ms, limited {bare * 1e3:6.1f} ms"
+            f" = {raw / bare:4.2f}x raw (target >= 0.9); with the count hook"
+            f" {hooked * 1e3:6.1f} ms = {raw / hooked:4.2f}x"
+        )
+    for label, body in JS_LOOPS:
+        code = body.format(n=args.loop)
+        raw = raw_in_worker("javascript", f"(function () {{ {code} }})()", args.repeat)
+        limited = isolated_calls(
+            "javascript", f"globalThis.loop = () => {{ {code} }};", args.repeat, count_hook=False
+        )
+        print(
+            f"isolated js  {label:<18} raw {raw * 1e3:6.1f} ms, limited {limited * 1e3:6.1f} ms"
+            f" = {raw / limited:4.2f}x raw (target >= 0.9)"
+        )
 
 
 def bench_lua(args: argparse.Namespace) -> None:

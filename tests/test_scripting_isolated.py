@@ -20,6 +20,7 @@ from llmkit.scripting import (
     HostSession,
     Limits,
     Permissions,
+    ScriptLimitError,
     ScriptMemoryError,
     ScriptPermissionError,
     ScriptRuntimeError,
@@ -209,3 +210,106 @@ def test_cli_runs_a_script_isolated(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["printed", '"hello"']
+
+
+def execute(engine: IsolatedEngine, code: str, limits: Limits) -> object:
+    session = HostSession(engine=engine.engine, limits=limits)
+    return engine.on_thread(
+        lambda: engine.execute(code, chunk_name="t.lua", folder=None, session=session)
+    )
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param("while true do end", id="plain"),
+        pytest.param("pcall(function() while true do end end) return 'escaped'", id="pcall"),
+        pytest.param(
+            "coroutine.resume(coroutine.create(function() while true do end end))",
+            id="coroutine",
+        ),
+        pytest.param(
+            "pcall(coroutine.wrap(function() while true do end end)) return 'escaped'",
+            id="wrap-in-pcall",
+        ),
+    ],
+)
+def test_hookless_lua_worker_is_killed_at_the_deadline(code: str) -> None:
+    engine = IsolatedEngine("lua")
+    assert engine.count_hook is False  # the default: Lua at raw speed, stopped from outside
+    started = time.monotonic()
+    with pytest.raises(ScriptTimeout, match="the worker was killed") as caught:
+        execute(engine, code, Limits(timeout=0.3))
+    assert time.monotonic() - started < 0.3 + 1.0  # start-up, the run, no grace period
+    assert caught.value.limit == "timeout"
+    assert engine.pid is not None and gone(engine.pid)
+    engine.close()
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param("local function f(n) return 1 + f(n + 1) end return f(1)", id="lua-frames"),
+        pytest.param(
+            "local function f() return 1 + f() end return coroutine.wrap(f)()",
+            id="in-coroutine",
+        ),
+        pytest.param(
+            "local t = setmetatable({}, {__index = function(t, k) return t[k] end}) return t.x",
+            id="c-levels",
+        ),
+    ],
+)
+def test_hookless_deep_recursion_is_the_call_depth_limit(code: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(ScriptLimitError) as caught:  # memory enough for a full Lua stack
+        run(code, isolated=True, limits=Limits(call_depth=500, memory=256 * 2**20))
+    assert caught.value.limit == "call_depth" and "stack overflow" in caught.value.message
+    assert time.monotonic() - started < 5.0
+
+
+def test_hookless_stack_overflow_is_catchable_and_the_run_goes_on() -> None:
+    code = """
+    local function f(n) return 1 + f(n + 1) end
+    local ok, e = pcall(f, 1)
+    return {ok, e:match("stack overflow$") ~= nil}
+    """
+    assert run(code, isolated=True).value == [False, True]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param("local t = {} for i = 1, 1e9 do t[i] = i end", id="table-bomb"),
+        pytest.param(
+            "pcall(function() local s = 'x' while true do s = s .. s end end) while true do end",
+            id="doubling-in-pcall",
+        ),
+        pytest.param(
+            "coroutine.wrap(function() local t = {} for i = 1, 1e9 do t[i] = {i} end end)()",
+            id="bomb-in-coroutine",
+        ),
+    ],
+)
+def test_hookless_memory_bombs_still_die(code: str) -> None:
+    engine = IsolatedEngine("lua")
+    with pytest.raises(ScriptMemoryError):
+        execute(engine, code, Limits(timeout=10, memory=16 * 2**20))
+    engine.close()
+    assert engine.pid is not None and gone(engine.pid)
+
+
+def test_count_hook_keeps_exact_call_depth_and_a_worker_that_survives_a_timeout() -> None:
+    engine = IsolatedEngine("lua", count_hook=True)
+    limits = Limits(timeout=0.3, call_depth=500)
+    with pytest.raises(ScriptLimitError, match="more than 500 nested calls"):
+        execute(engine, "local function f() return 1 + f() end return f()", limits)
+    engine.close()
+    engine = IsolatedEngine("lua", count_hook=True)
+    execute(engine, "function spin() while true do end end function six() return 6 end", limits)
+    with pytest.raises(ScriptTimeout) as caught:
+        engine.on_thread(engine.call_global, "spin", ())
+    assert "worker was killed" not in caught.value.message  # the hook stopped it in the worker
+    assert engine.on_thread(engine.call_global, "six", ()) == 6
+    engine.close()
+    assert engine.pid is not None and gone(engine.pid)

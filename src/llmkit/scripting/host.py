@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Coroutine, Sequence
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import LLMKitError
 from ..events import Event, EventBus, default_bus
-from .errors import ScriptLimitError
+from .errors import ScriptLimitError, ScriptTimeout
 from .limits import DEFAULT_LIMITS, Limits
 from .permissions import Permissions
 from .registry import Bridge, BridgeMethod, BridgeRegistry, default_registry
@@ -29,9 +30,14 @@ if TYPE_CHECKING:
     from ..policy.policy import Policy
     from ..tools.registry import ToolRegistry
 
-__all__ = ["SCRIPT_SANDBOX_DENIED", "HostSession", "LimitReached"]
+__all__ = ["SCRIPT_SANDBOX_DENIED", "WALL_GRACE", "HostSession", "LimitReached"]
 
 T = TypeVar("T")
+
+_NEVER = float("inf")
+WALL_GRACE = 1.0
+"""Seconds a host wait cancelled at `Limits.wall_time` gets to unwind before the engine
+thread stops waiting for it."""
 
 SCRIPT_SANDBOX_DENIED = "script.sandbox.denied"
 """The audit event emitted for every operation a sandbox refuses."""
@@ -102,7 +108,9 @@ class HostSession:
         self._output_parts: list[str] = []
         self._output_bytes = 0
         self.bridge_calls = 0
-        self.deadline = float("inf")
+        self.deadline = _NEVER
+        self.wall_deadline = _NEVER
+        self._entries = 0  # nested entries into the script (the outermost sets the wall)
         self.last_host_error: BaseException | None = None
         self._policy: Policy | None = None
         self._waits: list[_HostWait] = []
@@ -176,22 +184,59 @@ class HostSession:
     # -- time ----------------------------------------------------------------------------
 
     def start_clock(self) -> float:
-        """Start the wall clock for one entry into the script; returns the old deadline
-        so a nested entry (a callback during a bridge call) can restore it."""
+        """Start the clock for one entry into the script; returns the old deadline so a
+        nested entry (a callback during a bridge call) can restore it.
+
+        The outermost entry also starts the `Limits.wall_time` clock, which host waits do
+        not pause; no deadline of the entry or of the callbacks inside it passes it.
+        """
+        now = time.monotonic()
+        if not self._entries and self.limits.wall_time is not None:
+            self.wall_deadline = now + self.limits.wall_time
+        self._entries += 1
         previous = self.deadline
-        if previous == float("inf"):
-            self.deadline = time.monotonic() + self.limits.timeout
+        if previous == _NEVER:
+            self.deadline = min(now + self.limits.timeout, self.wall_deadline)
         return previous
 
     def stop_clock(self, previous: float) -> None:
         """Restore the deadline `start_clock` returned."""
         self.deadline = previous
+        if self._entries:  # a subclass may start its clock without counting
+            self._entries -= 1
+            if not self._entries:
+                self.wall_deadline = _NEVER
 
     def overdue(self) -> str | None:
         """The timeout message once the deadline has passed, else None (a hot path)."""
-        if time.monotonic() > self.deadline:
+        now = time.monotonic()
+        if now > self.deadline:
+            if now > self.wall_deadline:
+                return f"timeout: {self._wall_message()}"
             return f"timeout: the script ran longer than {self.limits.timeout:g} s"
         return None
+
+    def _wall_message(self) -> str:
+        return (
+            f"wall_time: the run took longer than {self.limits.wall_time:g} s (host waits included)"
+        )
+
+    def _wall_reached(self) -> ScriptTimeout:
+        # Typed already: an engine passes a `ScriptLimitError` from any bridge call on
+        # as fatal, batches (`invoke_all`) included.
+        return ScriptTimeout(self._wall_message(), limit="timeout", engine=self.engine)
+
+    def _resume(self, deadline: float, paused_at: float) -> None:
+        """Restart the script's clock after a host wait (which did not count), never
+        past the wall deadline.
+
+        Raises:
+            ScriptTimeout: The wait outlived the wall deadline.
+        """
+        now = time.monotonic()
+        self.deadline = min(deadline + (now - paused_at), self.wall_deadline)
+        if now >= self.wall_deadline:
+            raise self._wall_reached()
 
     # -- output ---------------------------------------------------------------------------
 
@@ -231,12 +276,46 @@ class HostSession:
         behind the very call that needs them.
 
         The wait does not count against `Limits.timeout` (a model call is bounded by its
-        own limits); each callback run meanwhile gets a fresh clock of its own.
+        own limits); each callback run meanwhile gets a fresh clock of its own. It does
+        count against `Limits.wall_time`: at the wall deadline the coroutine is cancelled.
+
+        Raises:
+            ScriptTimeout: The run's wall time ran out before the coroutine finished.
         """
+        wall = self.wall_deadline
+        if wall != _NEVER:
+            if time.monotonic() >= wall:
+                coro.close()
+                raise self._wall_reached()
+            coro = _within(coro, wall - time.monotonic())
+        try:
+            return self._wait_for(coro)
+        except _WallTimeUp:
+            raise self._wall_reached() from None
+
+    def _wait_for(self, coro: Coroutine[Any, Any, T]) -> T:
         if threading.get_ident() in self._helpers:
             # A call of `invoke_all`: the engine thread already serves the callbacks.
-            return self._start(coro).result()
-        return self._serve_while(lambda: self._start(coro)).result()
+            future = self._start(coro)
+            try:
+                return future.result(self._backstop())
+            except TimeoutError:  # the backstop: the cancelled call has not unwound
+                future.cancel()
+                raise self._wall_reached() from None
+        loop = self.loop
+        if loop is None or not loop.is_running():
+            futures: list[Future[T]] = []
+            self._serve_while(lambda wait: futures.append(self._start(coro, wait)))
+            return futures[0].result()
+        # One hop to the loop and one back: the task's end wakes this thread.
+        wait = _HostWait()
+        wait.loop = loop
+        self._serve_while(lambda _: loop.call_soon_threadsafe(_begin, coro, wait), wait)
+        task: asyncio.Task[T] | None = wait.task
+        assert task is not None
+        if task.cancelled():
+            raise CancelledError()  # as `Future.result` raises it: a host error
+        return task.result()
 
     def invoke_all(self, calls: Sequence[tuple[int, tuple[Any, ...]]]) -> list[tuple[bool, Any]]:
         """Run several bridge calls at once: ``(True, result)`` or ``(False, error)`` each.
@@ -247,6 +326,7 @@ class HostSession:
 
         Raises:
             LimitReached: The calls go over `Limits.bridge_calls`, or one of them hit a limit.
+            ScriptTimeout: The batch outlived `Limits.wall_time`.
         """
         self.bridge_calls += len(calls)
         if self.bridge_calls > self.limits.bridge_calls:
@@ -258,12 +338,15 @@ class HostSession:
             outcomes[0] = _outcome(self._dispatch, *calls[0])
         elif calls:
             helpers: list[threading.Thread] = []
-            self._serve_while(lambda: self._start_helpers(calls, outcomes, helpers))
+            # No backstop here: each helper's own waits end at the wall deadline.
+            self._serve_while(lambda wait: self._start_helpers(calls, outcomes, helpers, wait))
             for helper in helpers:  # finished already: none outlives the batch
                 helper.join()
         for ok, value in outcomes:
             if not ok and isinstance(value, LimitReached | ScriptLimitError):
                 raise value
+        if time.monotonic() >= self.wall_deadline:
+            raise self._wall_reached()
         return outcomes
 
     def _dispatch(self, index: int, args: tuple[Any, ...]) -> Any:
@@ -278,8 +361,8 @@ class HostSession:
         calls: Sequence[tuple[int, tuple[Any, ...]]],
         outcomes: list[tuple[bool, Any]],
         helpers: list[threading.Thread],
-    ) -> Future[None]:
-        done: Future[None] = Future()
+        wait: _HostWait,
+    ) -> None:
         left = [len(calls)]
         lock = threading.Lock()
 
@@ -293,42 +376,59 @@ class HostSession:
                 with lock:
                     left[0] -= 1
                     if not left[0]:
-                        done.set_result(None)
+                        wait.finish()
 
         for position, (index, args) in enumerate(calls):
             name = f"llmkit-bridge-{self.engine}"
             helper = threading.Thread(target=work, args=(position, index, args), name=name)
             helpers.append(helper)
             helper.start()
-        return done
 
-    def _start(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
-        """Start `coro` on the host loop (or a private one) without waiting for it."""
+    def _start(self, coro: Coroutine[Any, Any, T], wait: _HostWait | None = None) -> Future[T]:
+        """Start `coro` on the host loop (or a private one) without waiting for it; its
+        end wakes `wait`."""
         if self.loop is not None and self.loop.is_running():
-            return asyncio.run_coroutine_threadsafe(coro, self.loop)
-        future: Future[T] = Future()
-        threading.Thread(target=_run_into, args=(coro, future), daemon=True).start()
+            future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        else:
+            future = Future()
+            threading.Thread(target=_run_into, args=(coro, future), daemon=True).start()
+        if wait is not None:
+            wait.future = future
+            future.add_done_callback(wait.finish)
         return future
 
-    def _serve_while(self, start: Callable[[], Future[T]]) -> Future[T]:
-        """Start work and serve the script callbacks it asks for until it is done, with
-        the run's clock paused; returns the finished future."""
+    def _backstop(self) -> float | None:
+        """Seconds the engine thread waits for a host call, at most: until the wall
+        deadline and the grace a cancelled call gets to unwind."""
+        if self.wall_deadline == _NEVER:
+            return None
+        return max(0.0, self.wall_deadline + WALL_GRACE - time.monotonic())
+
+    def _serve_while(
+        self, start: Callable[[_HostWait], object], wait: _HostWait | None = None
+    ) -> None:
+        """Start work and serve the script callbacks it asks for until it calls
+        `wait.finish`, with the run's clock paused.
+
+        Raises:
+            ScriptTimeout: The wait outlived the wall deadline (work still running
+                `WALL_GRACE` after it is cancelled and left behind).
+        """
         # Registered before the work starts, so its first callback already finds it.
-        wait = _HostWait()
+        wait = wait or _HostWait()
         with self._waits_lock:
             self._waits.append(wait)
         paused_at, deadline = time.monotonic(), self.deadline
-        self.deadline = float("inf")
+        self.deadline = _NEVER
         try:
-            future = start()
-            future.add_done_callback(lambda _: wait.calls.put(None))
-            wait.serve()
+            start(wait)
+            if not wait.serve(self._backstop()):
+                wait.cancel()
         finally:
             with self._waits_lock:
                 self._waits.remove(wait)
             wait.serve_left()
-            self.deadline = deadline + (time.monotonic() - paused_at)
-        return future
+            self._resume(deadline, paused_at)
 
     def submit_callback(self, function: Callable[..., T], *args: Any) -> Future[T] | None:
         """Queue `function(*args)` for the engine thread while it waits in `await_host`;
@@ -364,25 +464,89 @@ class HostSession:
 
 
 class _HostWait:
-    """Callbacks queued for an engine thread blocked in `HostSession.await_host`."""
+    """Callbacks queued for an engine thread blocked in `HostSession.await_host`, and
+    the work it waits for: a task on the host loop or a future."""
 
-    __slots__ = ("calls", "thread")
+    __slots__ = ("abandoned", "calls", "future", "loop", "task", "thread")
 
     def __init__(self) -> None:
-        import queue
-
         self.calls: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.thread = threading.get_ident()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.task: asyncio.Task[Any] | None = None
+        self.future: Future[Any] | None = None
+        self.abandoned = False
 
-    def serve(self) -> None:
-        while (item := self.calls.get()) is not None:
-            _answer(*item)
+    def finish(self, _: object = None) -> None:
+        """Wake the waiting thread: the work is done."""
+        self.calls.put(None)
+
+    def finish_task(self, task: asyncio.Task[Any]) -> None:
+        """`finish` for a task, whose error the waiting thread may never read (a limit
+        ends the wait first): marked as seen, so asyncio does not log it."""
+        if not task.cancelled():
+            task.exception()
+        self.calls.put(None)
+
+    def cancel(self) -> None:
+        """Cancel the work and stop waiting for it."""
+        self.abandoned = True
+        if self.future is not None:
+            self.future.cancel()
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(_cancel, self)
+
+    def serve(self, timeout: float | None) -> bool:
+        """Answer queued callbacks until `finish`; False after `timeout` seconds."""
+        if timeout is None:
+            while (item := self.calls.get()) is not None:
+                _answer(*item)
+            return True
+        until = time.monotonic() + timeout
+        try:
+            while (item := self.calls.get(timeout=max(0.0, until - time.monotonic()))) is not None:
+                _answer(*item)
+        except queue.Empty:
+            return False
+        return True
 
     def serve_left(self) -> None:
         while not self.calls.empty():
             item = self.calls.get()
             if item is not None:
                 _answer(*item)
+
+
+class _WallTimeUp(Exception):
+    """A host coroutine was cancelled at the run's wall deadline (raised on the host loop,
+    turned into `ScriptTimeout` on the engine thread)."""
+
+
+async def _within(coro: Coroutine[Any, Any, T], seconds: float) -> T:
+    """`coro`, cancelled after `seconds`."""
+    timeout = asyncio.timeout(seconds)
+    try:
+        async with timeout:
+            return await coro
+    except TimeoutError:
+        if timeout.expired():
+            raise _WallTimeUp() from None
+        raise
+
+
+def _begin(coro: Coroutine[Any, Any, Any], wait: _HostWait) -> None:
+    """Start `coro` as a task on the host loop (on its thread); its end wakes `wait`."""
+    assert wait.loop is not None
+    if wait.abandoned:
+        coro.close()
+        return
+    wait.task = task = wait.loop.create_task(coro)
+    task.add_done_callback(wait.finish_task)
+
+
+def _cancel(wait: _HostWait) -> None:
+    if wait.task is not None:
+        wait.task.cancel()
 
 
 def _outcome(function: Callable[..., Any], *args: Any) -> tuple[bool, Any]:

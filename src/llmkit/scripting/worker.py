@@ -3,6 +3,8 @@
 Started by `llmkit.scripting.isolated.IsolatedEngine` as ``python -I`` with an empty
 environment. It reads an ``init`` message, lowers its own resource limits before any
 engine exists, builds the engine, then serves ``run``/``callback``/``global`` requests.
+Lua runs without its instruction-count hook unless the host asks for it: the host kills
+the worker at the deadline, and Lua's own stack limit stops runaway recursion.
 Every bridge call, printed line, audit event and module read goes to the host over the
 protocol (`llmkit.scripting.protocol`); the host checks permissions and limits there.
 """
@@ -23,7 +25,7 @@ from ..errors import LLMKitError
 from .callbacks import ScriptFunction
 from .engines import engine_class
 from .engines.base import ScriptEngine
-from .errors import PermissionDenied, ScriptValueError
+from .errors import PermissionDenied, ScriptLimitError, ScriptRuntimeError, ScriptValueError
 from .host import HostSession, LimitReached
 from .limits import Limits
 from .protocol import (
@@ -151,7 +153,8 @@ class Worker:
             reply: dict[str, Any] = {"op": "done", "ok": True, "value": value}
             self.send(reply)
         except BaseException as exc:  # every failure is reported to the host, typed
-            self.send({"op": "done", "ok": False, "error": error_to_wire(exc)})
+            error = _stack_limit(exc, self.engine)
+            self.send({"op": "done", "ok": False, "error": error_to_wire(error)})
 
     def _run(self, message: dict[str, Any], remaining: float) -> Any:
         limits = Limits(**field(message, "limits", dict, "host"))
@@ -195,6 +198,26 @@ class Worker:
         self.send(message)
         value, paused = self.await_reply()
         return decode_values(value, self._revive), paused
+
+
+def _stack_limit(error: BaseException, engine: ScriptEngine) -> BaseException:
+    """Without the count hook nothing counts calls, and Lua's own limits stop runaway
+    recursion ("stack overflow" at 1,000,000 stack slots, "C stack overflow" past 200
+    C levels): uncaught, that is the `call_depth` limit."""
+    if (
+        type(error) is ScriptRuntimeError
+        and not getattr(engine, "count_hook", True)
+        and error.message.endswith("stack overflow")
+    ):
+        return ScriptLimitError(
+            f"{error.message} (nested calls beyond Lua's own stack limit)",
+            limit="call_depth",
+            engine=error.engine,
+            file=error.file,
+            line=error.line,
+            traceback=error.traceback,
+        )
+    return error
 
 
 class WorkerSession(HostSession):
@@ -266,7 +289,9 @@ def main() -> None:
     if init is None or init.get("op") != "init":
         sys.exit(2)
     apply_limits(address_space=field(init, "address_space", int, "host"))
-    engine = engine_class(field(init, "engine", str, "host"))()
+    name = field(init, "engine", str, "host")
+    options = {"count_hook": init.get("count_hook") is not False} if name == "lua" else {}
+    engine = engine_class(name)(**options)
     engine.on_thread(lambda: None)  # the engine's thread exists before processes are capped
     apply_limits(
         address_space=init["address_space"], open_files=field(init, "open_files", int, "host")
