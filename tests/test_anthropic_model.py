@@ -30,6 +30,7 @@ from llmkit import (
     ToolResultPart,
     UsageEvent,
 )
+from llmkit.errors import ConfigError
 from tests.provider_fixtures import assert_interrupted_after, model_at, serve
 from tests.servers import (
     JsonReply,
@@ -438,5 +439,5 @@ async def test_malformed_bodies(model: AnthropicModel, server: LoopbackServer) -
 
 
 async def test_no_embeddings(model: AnthropicModel) -> None:
-    with pytest.raises(NotImplementedError, match="AnthropicModel"):
+    with pytest.raises(ConfigError, match=r"AnthropicModel.*has no embeddings"):
         await model.embed(["x"])

@@ -50,8 +50,17 @@ class Model(ABC):
         """Send the conversation and stream the reply as typed events."""
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """Embed texts as vectors (one per text)."""
-        raise NotImplementedError(f"{type(self).__name__} does not support embeddings")
+        """Embed texts as vectors (one per text).
+
+        Raises:
+            ConfigError: This model's provider has no embeddings endpoint.
+        """
+        from ..errors import ConfigError
+
+        raise ConfigError(
+            f"{self.name} ({type(self).__name__}) has no embeddings; use an embedding model "
+            "(for example openai:text-embedding-3-small or the local embedder)"
+        )
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook, most models hold nothing
         """Release connections or native resources the model holds."""
