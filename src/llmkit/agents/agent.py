@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from types import CoroutineType
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, LLMKitError
@@ -276,7 +276,11 @@ class Agent:
         deadline = deadline_scope(run.deadline)
         try:
             async with deadline:
-                result = None if resumed else await self._start_hooks(run)
+                result = (
+                    await self._start_hooks(run)
+                    if not resumed and hooks.has("agent.run.start")
+                    else None
+                )
                 while result is None:
                     agent = run.agent  # changes when the conversation is handed off
                     if resumed:  # decide on the reply the run paused at
@@ -299,7 +303,7 @@ class Agent:
                             run.hand_off(run.handoff)
                 if hooks.has("agent.run.end"):
                     ctx = run.hook_context("agent.run.end", result)
-                    if inspect.iscoroutine(pending := hooks.run_sync(ctx)):
+                    if isinstance(pending := hooks.run_sync(ctx), CoroutineType):
                         await pending
                     result = ctx.value
         except Exception as exc:
@@ -313,11 +317,9 @@ class Agent:
 
     async def _start_hooks(self, run: Run) -> RunResult[Any] | None:
         """Run the ``agent.run.start`` hooks; a `Skip` gives the run's result at once."""
-        if not self.hooks.has("agent.run.start"):
-            return None
         ctx = run.hook_context("agent.run.start", list(run.messages))
         decided = self.hooks.run_sync(ctx)
-        if inspect.iscoroutine(decided):
+        if isinstance(decided, CoroutineType):
             decided = await decided
         run.messages[:] = ctx.value
         return run.result(decided.value) if isinstance(decided, Skip) else None
@@ -352,7 +354,7 @@ class Agent:
                 settings=settings,
             )
             decided = hooks.run_sync(ctx)
-            if inspect.iscoroutine(decided):
+            if isinstance(decided, CoroutineType):
                 decided = await decided
             if isinstance(decided, Skip):  # e.g. a cache hit: the model is not called
                 return as_response(decided.value, model)
@@ -384,7 +386,7 @@ class Agent:
                 raise
         if hooks.has("model.request.after"):
             ctx = run.hook_context("model.request.after", response, model=model.name)
-            if inspect.iscoroutine(pending := hooks.run_sync(ctx)):
+            if isinstance(pending := hooks.run_sync(ctx), CoroutineType):
                 await pending
             response = ctx.value
         return response

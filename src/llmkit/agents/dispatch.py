@@ -8,8 +8,8 @@ many calls in one reply.
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import Awaitable, Iterable, Sequence
+from types import CoroutineType
 from typing import Any
 
 from ..hooks.registry import HookContext, HookRegistry, make_context
@@ -152,7 +152,7 @@ class ToolDispatcher:
                 "tool.call.before", dict(arguments), ctx_run=tool_ctx, call=call
             )
             decided = hooks.run_sync(hook)
-            if inspect.iscoroutine(decided):
+            if isinstance(decided, CoroutineType):
                 decided = await decided
             if isinstance(decided, Skip):
                 return self._hooked(call, tool, decided.value)
@@ -178,7 +178,7 @@ class ToolDispatcher:
                 return self._error_result(call, tool, exc)
         if hooks.has("tool.call.after"):
             hook = self._hook_context("tool.call.after", value, ctx_run=tool_ctx, call=call)
-            if inspect.iscoroutine(pending := hooks.run_sync(hook)):
+            if isinstance(pending := hooks.run_sync(hook), CoroutineType):
                 await pending
             return self._hooked(call, tool, hook.value)
         return self._result(call, value)

@@ -13,9 +13,10 @@ from __future__ import annotations
 import inspect
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from itertools import count
+from types import CoroutineType
 from typing import Any, cast
 
 from ..errors import ConfigError
@@ -182,26 +183,25 @@ class HookRegistry:
         """Whether any hook is registered at `point` (the loop's fast path asks this)."""
         return point in self._hooks
 
-    def run_sync(self, ctx: HookContext) -> HookResult | Awaitable[HookResult]:
-        """`run` without a coroutine while every hook that runs is sync (the common case):
-        returns the deciding result itself, or — once a hook turns out to be async — a
-        coroutine to await for it. Same order and results as `run`."""
-        return self._run_from(ctx, 0)
-
     async def run(self, ctx: HookContext) -> HookResult:
         """Run the hooks of `ctx.point` in order; returns the deciding result, if any.
 
         A `Modify` updates ``ctx.value`` and the round goes on; the caller reads the final
         ``ctx.value``. `Cancel` raises `HookCancelled`.
         """
-        decided = self._run_from(ctx, 0)
-        if inspect.iscoroutine(decided):
+        decided = self.run_sync(ctx)
+        if isinstance(decided, CoroutineType):
             return cast(HookResult, await decided)
         return cast(HookResult, decided)
 
-    def _run_from(self, ctx: HookContext, start: int) -> HookResult | Awaitable[HookResult]:
+    def run_sync(
+        self, ctx: HookContext, _start: int = 0
+    ) -> HookResult | Coroutine[Any, Any, HookResult]:
+        """`run` without a coroutine while every hook that runs is sync (the common case):
+        returns the deciding result itself, or — once a hook turns out to be async — a
+        coroutine to await for it. Same order and results as `run`."""
         handles = self._hooks.get(ctx.point, ())
-        for index in range(start, len(handles)):
+        for index in range(_start, len(handles)):
             handle = handles[index]
             if handle.disabled or (handle.filtered and not _matches(handle, ctx)):
                 continue
@@ -210,8 +210,11 @@ class HookRegistry:
             except Exception as exc:
                 self._failed(handle, exc)
                 continue
-            # Most hooks are sync and return None: that path skips the awaitable check.
-            if result is not None and (handle.is_async or inspect.isawaitable(result)):
+            if result is None:  # most hooks: observe and return nothing
+                if handle.failures:
+                    handle.failures = 0
+                continue
+            if handle.is_async or inspect.isawaitable(result):
                 return self._finish_async(ctx, index, handle, result)
             decided = self._apply(handle, ctx, result)
             if decided is not _GO_ON:
@@ -229,8 +232,8 @@ class HookRegistry:
             decided = self._apply(handle, ctx, result)
             if decided is not _GO_ON:
                 return cast(HookResult, decided)
-        rest = self._run_from(ctx, index + 1)
-        if inspect.iscoroutine(rest):
+        rest = self.run_sync(ctx, index + 1)
+        if isinstance(rest, CoroutineType):
             return cast(HookResult, await rest)
         return cast(HookResult, rest)
 
