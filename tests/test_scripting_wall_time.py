@@ -167,3 +167,18 @@ def test_a_run_within_its_wall_time_ends_normally_and_later_calls_get_their_own(
             return values
 
     assert asyncio.run(go()) == ["ok", "again", "again", "again"]
+
+
+@pytest.mark.parametrize(
+    ("engine", "code"),
+    [
+        ("lua", 'for _ = 1, 6 do Tool.call("nap", {}) end\nwhile true do end'),
+        ("javascript", 'for (let i = 0; i < 6; i++) await Tool.call("nap", {});\nfor (;;) {}'),
+    ],
+)
+def test_a_wall_stop_while_the_script_itself_runs_names_wall_time(engine: str, code: str) -> None:
+    # 0.3 s of host waits, then a busy loop: the wall deadline falls inside the script's own
+    # time, long before its 10 s `timeout`; the message must say which limit stopped it.
+    error, took = timed(code, engine, timeout=10, wall_time=WALL)
+    assert took < LATE
+    assert str(error).startswith("wall_time") or "wall_time:" in str(error)

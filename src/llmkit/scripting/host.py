@@ -209,12 +209,16 @@ class HostSession:
 
     def overdue(self) -> str | None:
         """The timeout message once the deadline has passed, else None (a hot path)."""
-        now = time.monotonic()
-        if now > self.deadline:
-            if now > self.wall_deadline:
-                return f"timeout: {self._wall_message()}"
-            return f"timeout: the script ran longer than {self.limits.timeout:g} s"
+        if time.monotonic() > self.deadline:
+            return f"timeout: {self.timeout_message()}"
         return None
+
+    def timeout_message(self) -> str:
+        """Which time limit a run that is out of time broke: `Limits.wall_time` once its
+        deadline has passed, else `Limits.timeout`."""
+        if time.monotonic() > self.wall_deadline:
+            return self._wall_message()
+        return f"the script ran longer than {self.limits.timeout:g} s"
 
     def _wall_message(self) -> str:
         return (

@@ -226,10 +226,11 @@ class IsolatedEngine(ScriptEngine):
         """The typed error for a worker that is gone."""
         process = self._process
         self.kill()
-        timeout = self._session.limits.timeout if self._session is not None else 0.0
         if self._killed_at_deadline:
+            session = self._session
+            why = session.timeout_message() if session is not None else "the script ran too long"
             return ScriptTimeout(
-                f"the script ran longer than {timeout:g} s (the worker was killed)",
+                f"{why} (the worker was killed)",
                 limit="timeout",
                 engine=self.engine,
             )

@@ -466,8 +466,8 @@ class JavaScriptEngine(ScriptEngine):
         )
 
     def _timeout(self) -> ScriptLimitError:
-        timeout = self._session.limits.timeout if self._session else 0
-        return self._limit_error("timeout", f"the script ran longer than {timeout:g} s")
+        message = self._session.timeout_message() if self._session else "the script ran too long"
+        return self._limit_error("timeout", message)
 
     def _limit_error(self, limit: str, message: str) -> ScriptLimitError:
         kind = {"timeout": ScriptTimeout, "memory": ScriptMemoryError}.get(limit, ScriptLimitError)
