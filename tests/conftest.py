@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -67,3 +68,13 @@ def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> StoreTarget:
         return databases[name]
 
     return target
+
+
+@pytest.fixture(params=[False, True], ids=["in-process", "isolated"])
+def both_modes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run a scripting test as written, then again with its module's `run` in a worker
+    process (isolated mode)."""
+    from llmkit import scripting
+
+    isolated_run = functools.partial(scripting.run, isolated=request.param)
+    monkeypatch.setattr(request.module, "run", isolated_run)

@@ -3,13 +3,10 @@ bridge calls. Every attack must end with the typed error within a bounded time."
 
 from __future__ import annotations
 
-import functools
-import sys
 import time
 
 import pytest
 
-import llmkit.scripting as scripting
 from llmkit.scripting import (
     Limits,
     ScriptLimitError,
@@ -19,14 +16,6 @@ from llmkit.scripting import (
     pool_for,
     run,
 )
-
-
-@pytest.fixture(params=[False, True], ids=["in-process", "isolated"])
-def both_modes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run the test as written, then again with `run` in a worker process (isolated mode)."""
-    isolated_run = functools.partial(scripting.run, isolated=request.param)
-    monkeypatch.setattr(sys.modules[__name__], "run", isolated_run)
-
 
 FAST = Limits(timeout=0.3)
 SLACK = 0.7  # engine start-up and a loaded shared machine

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-import llmkit.scripting as scripting
 from llmkit.events import Event, EventBus
 from llmkit.scripting import (
     SCRIPT_SANDBOX_DENIED,
@@ -21,14 +18,6 @@ from llmkit.scripting import (
     run,
 )
 from llmkit.tools import tool
-
-
-@pytest.fixture(params=[False, True], ids=["in-process", "isolated"])
-def both_modes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run the test as written, then again with `run` in a worker process (isolated mode)."""
-    isolated_run = functools.partial(scripting.run, isolated=request.param)
-    monkeypatch.setattr(sys.modules[__name__], "run", isolated_run)
-
 
 FORBIDDEN = ["std", "os", "require", "process", "fetch"]
 # Object.prototype.toString tags of the built-ins a script may find: nothing else is there.

@@ -5,13 +5,10 @@ Every attack here must end with the typed error within a bounded time.
 
 from __future__ import annotations
 
-import functools
-import sys
 import time
 
 import pytest
 
-import llmkit.scripting as scripting
 from llmkit.scripting import (
     Limits,
     ScriptLimitError,
@@ -20,14 +17,6 @@ from llmkit.scripting import (
     ScriptTimeout,
     run,
 )
-
-
-@pytest.fixture(params=[False, True], ids=["in-process", "isolated"])
-def both_modes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run the test as written, then again with `run` in a worker process (isolated mode)."""
-    isolated_run = functools.partial(scripting.run, isolated=request.param)
-    monkeypatch.setattr(sys.modules[__name__], "run", isolated_run)
-
 
 FAST = Limits(timeout=0.3)
 SLACK = 0.5  # the check runs every 10,000 instructions; thread start-up adds a little

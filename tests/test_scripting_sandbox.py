@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import functools
-import sys
 from pathlib import Path
 
 import pytest
 
-import llmkit.scripting as scripting
 from llmkit.events import Event, EventBus
 from llmkit.scripting import (
     SCRIPT_SANDBOX_DENIED,
@@ -18,14 +15,6 @@ from llmkit.scripting import (
     ScriptRuntimeError,
     run,
 )
-
-
-@pytest.fixture(params=[False, True], ids=["in-process", "isolated"])
-def both_modes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run the test as written, then again with `run` in a worker process (isolated mode)."""
-    isolated_run = functools.partial(scripting.run, isolated=request.param)
-    monkeypatch.setattr(sys.modules[__name__], "run", isolated_run)
-
 
 FORBIDDEN = ["os", "io", "debug", "package", "dofile", "loadfile", "python"]
 
