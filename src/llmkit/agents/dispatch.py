@@ -80,13 +80,6 @@ class ToolDispatcher:
             return self._run_one(ctx, calls[0])
         return self._run_all(ctx, calls)
 
-    async def run(
-        self, ctx: RunContext[Any], calls: Sequence[ToolCallPart]
-    ) -> list[ToolResultPart]:
-        """Run `calls` concurrently; results come back in the order of the calls."""
-        ran = await self.start(ctx, calls)
-        return [ran] if isinstance(ran, ToolResultPart) else ran
-
     async def _run_all(
         self, ctx: RunContext[Any], calls: Sequence[ToolCallPart]
     ) -> list[ToolResultPart]:
