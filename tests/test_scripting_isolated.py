@@ -236,7 +236,7 @@ def execute(engine: IsolatedEngine, code: str, limits: Limits) -> object:
 )
 def test_hookless_lua_worker_is_killed_at_the_deadline(code: str) -> None:
     engine = IsolatedEngine("lua")
-    assert engine.count_hook is False  # the default: Lua at raw speed, stopped from outside
+    assert engine.limit_hook is False  # the default: Lua at raw speed, stopped from outside
     started = time.monotonic()
     with pytest.raises(ScriptTimeout, match="the worker was killed") as caught:
         execute(engine, code, Limits(timeout=0.3))
@@ -299,13 +299,13 @@ def test_hookless_memory_bombs_still_die(code: str) -> None:
     assert engine.pid is not None and gone(engine.pid)
 
 
-def test_count_hook_keeps_exact_call_depth_and_a_worker_that_survives_a_timeout() -> None:
-    engine = IsolatedEngine("lua", count_hook=True)
+def test_limit_hook_keeps_exact_call_depth_and_a_worker_that_survives_a_timeout() -> None:
+    engine = IsolatedEngine("lua", limit_hook=True)
     limits = Limits(timeout=0.3, call_depth=500)
     with pytest.raises(ScriptLimitError, match="more than 500 nested calls"):
         execute(engine, "local function f() return 1 + f() end return f()", limits)
     engine.close()
-    engine = IsolatedEngine("lua", count_hook=True)
+    engine = IsolatedEngine("lua", limit_hook=True)
     execute(engine, "function spin() while true do end end function six() return 6 end", limits)
     with pytest.raises(ScriptTimeout) as caught:
         engine.on_thread(engine.call_global, "spin", ())

@@ -6,10 +6,10 @@ empty environment, no inherited descriptors but its pipes, in a process group of
 own, and with its address space, CPU time, files and processes capped before the engine
 starts. Every bridge call the script makes arrives here as a message and is performed by
 `HostSession.invoke` under the host's permissions; callbacks into the script go the other
-way. At the wall deadline the host kills the whole group. Lua runs there without its
-instruction-count hook (about 2x faster): the kill is what stops a runaway loop, and Lua's
-own stack limit stops runaway recursion. With ``count_hook=True`` the hook stays, the
-worker reports timeouts and `Limits.call_depth` itself, and the kill waits `KILL_GRACE`.
+way. At the wall deadline the host kills the whole group. Lua runs there without its limit
+hook: the kill is what stops a runaway loop, and Lua's own stack limit stops runaway
+recursion. With ``limit_hook=True`` the hook stays, the worker reports timeouts and
+`Limits.call_depth` itself, and the kill waits `KILL_GRACE`.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ OPEN_FILES = 16
 """Descriptors a worker may hold once its engine is built."""
 KILL_GRACE = 0.5
 """Seconds past the deadline before the host kills a worker that can report its own
-timeout (JavaScript, or Lua with its count hook); a hookless Lua worker dies at the deadline."""
+timeout (JavaScript, or Lua with its limit hook); a hookless Lua worker dies at the deadline."""
 STARTUP_TIMEOUT = 30.0
 """Seconds a worker may take to start (a busy machine is slow to import)."""
 _CLEAN_ENV = {"LC_ALL": "C.UTF-8", "MALLOC_ARENA_MAX": "1"}  # nothing of the parent's
@@ -103,9 +103,9 @@ class IsolatedEngine(ScriptEngine):
 
     Args:
         engine: The engine the worker runs ("lua", "javascript", or an alias).
-        count_hook: Keep Lua's instruction-count hook in the worker: `Limits.call_depth`
-            exact and a timeout the worker survives (later calls still work), at about
-            half the speed. Without it (the default) a timeout kills the worker and deep
+        limit_hook: Keep Lua's limit hook in the worker (see `LuaEngine`):
+            `Limits.call_depth` counted and a timeout the worker survives (later calls
+            still work). Without it (the default) a timeout kills the worker and deep
             recursion stops at Lua's own stack limit, reported as the `call_depth` limit.
         address_space: RLIMIT_AS for the worker in bytes (default: `ADDRESS_SPACE_BASE`
             plus twice the run's `Limits.memory`).
@@ -119,14 +119,14 @@ class IsolatedEngine(ScriptEngine):
         self,
         engine: str,
         *,
-        count_hook: bool = False,
+        limit_hook: bool = False,
         address_space: int | None = None,
         command: Sequence[str] | None = None,
     ) -> None:
         self.engine = engine_class(engine).name  # raises UnknownEngineError for a bad name
-        self.count_hook = count_hook
+        self.limit_hook = limit_hook
         # A hookless Lua worker cannot report its own timeout: no point waiting for it.
-        self._grace = 0.0 if self.engine == "lua" and not count_hook else KILL_GRACE
+        self._grace = 0.0 if self.engine == "lua" and not limit_hook else KILL_GRACE
         self.address_space = address_space
         self.command = list(command or worker_command())
         self._process: subprocess.Popen[bytes] | None = None
@@ -169,7 +169,7 @@ class IsolatedEngine(ScriptEngine):
             {
                 "op": "init",
                 "engine": self.engine,
-                "count_hook": self.count_hook,
+                "limit_hook": self.limit_hook,
                 "address_space": address_space,
                 "open_files": OPEN_FILES,
             }

@@ -24,8 +24,9 @@ class Limits:
             whose message starts with ``wall_time:``. None (the default): no bound
             beyond `timeout` and the agents' own limits.
         memory: Bytes the engine may hold at once.
-        call_depth: Nested script function calls (checked every few thousand instructions,
-            so a script may briefly overshoot by a small margin).
+        call_depth: Nested script function calls (checked each time the limit hook runs,
+            a few hundred times a second of running time, so a script may briefly
+            overshoot).
         output: Bytes the script may print.
         bridge_calls: Calls from the script into the host.
         value_depth: Nesting of tables/objects crossing between script and host.

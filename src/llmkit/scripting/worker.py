@@ -3,7 +3,7 @@
 Started by `llmkit.scripting.isolated.IsolatedEngine` as ``python -I`` with an empty
 environment. It reads an ``init`` message, lowers its own resource limits before any
 engine exists, builds the engine, then serves ``run``/``callback``/``global`` requests.
-Lua runs without its instruction-count hook unless the host asks for it: the host kills
+Lua runs without its limit hook unless the host asks for it: the host kills
 the worker at the deadline, and Lua's own stack limit stops runaway recursion.
 Every bridge call, printed line, audit event and module read goes to the host over the
 protocol (`llmkit.scripting.protocol`); the host checks permissions and limits there.
@@ -201,12 +201,12 @@ class Worker:
 
 
 def _stack_limit(error: BaseException, engine: ScriptEngine) -> BaseException:
-    """Without the count hook nothing counts calls, and Lua's own limits stop runaway
+    """Without the limit hook nothing counts calls, and Lua's own limits stop runaway
     recursion ("stack overflow" at 1,000,000 stack slots, "C stack overflow" past 200
     C levels): uncaught, that is the `call_depth` limit."""
     if (
         type(error) is ScriptRuntimeError
-        and not getattr(engine, "count_hook", True)
+        and not getattr(engine, "limit_hook", True)
         and error.message.endswith("stack overflow")
     ):
         return ScriptLimitError(
@@ -290,7 +290,7 @@ def main() -> None:
         sys.exit(2)
     apply_limits(address_space=field(init, "address_space", int, "host"))
     name = field(init, "engine", str, "host")
-    options = {"count_hook": init.get("count_hook") is not False} if name == "lua" else {}
+    options = {"limit_hook": init.get("limit_hook") is not False} if name == "lua" else {}
     engine = engine_class(name)(**options)
     engine.on_thread(lambda: None)  # the engine's thread exists before processes are capped
     apply_limits(

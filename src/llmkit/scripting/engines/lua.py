@@ -1,8 +1,9 @@
 """`LuaEngine`: Lua 5.4 through lupa, sandboxed, with host-enforced limits.
 
 The sandbox (prelude/sandbox.lua) runs once per engine with the full standard library,
-installs the instruction-count hook that watches the wall clock and call depth, keeps
-what it needs in upvalues and then builds a fresh environment for every run. Python's
+installs the hook that watches the wall clock and call depth (armed by ticks from outside
+where it can be, see `lua_ticks`, else every `HOOK_EVERY` instructions), keeps what it
+needs in upvalues and then builds a fresh environment for every run. Python's
 object model stays out of reach: no ``python`` global, no eval or builtins, attribute
 access refused, and only plain converted values cross (see `llmkit.scripting.values`).
 """
@@ -36,6 +37,7 @@ from ..registry import BridgeRegistry, default_registry
 from ..values import check_int, normalise
 from .base import ScriptEngine
 from .lua_bindings import lua_bindings, prelude_source
+from .lua_ticks import open_ticks
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -43,7 +45,8 @@ if TYPE_CHECKING:
 __all__ = ["HOOK_EVERY", "PATTERN_BUDGET", "LuaEngine"]
 
 HOOK_EVERY = 10_000
-"""Instructions between two checks of the wall clock and call depth."""
+"""Instructions between two checks of the wall clock and call depth, in coroutines and
+wherever the ticks cannot run."""
 PATTERN_BUDGET = 20_000_000
 """Estimated C matcher steps above which a pattern call runs in the interruptible matcher."""
 
@@ -71,10 +74,16 @@ class LuaEngine(ScriptEngine):
     Args:
         registry: The bridges to bind (default: `default_registry()`).
         memory: The initial memory limit in bytes (each run sets its own).
-        count_hook: Install the instruction-count hook that enforces `Limits.timeout`
-            and `Limits.call_depth` inside the script. Only an isolated worker, which its
-            parent kills at the deadline, runs without it (every instruction runs about
-            2x faster); nothing else would stop ``while true do end``.
+        limit_hook: Install the hook that enforces `Limits.timeout` and
+            `Limits.call_depth` inside the script. Only an isolated worker, which its
+            parent kills at the deadline, may run without it; nothing else would stop
+            ``while true do end``.
+
+    Attributes:
+        interrupts: How the hook is armed in the main thread: ``"ticks"`` (a timer
+            signal a few hundred times a second: loops run at the raw engine's speed),
+            ``"count"`` (every `HOOK_EVERY` instructions, about half the speed; where
+            the ticks cannot run) or ``"none"``.
     """
 
     name = "lua"
@@ -85,10 +94,10 @@ class LuaEngine(ScriptEngine):
         *,
         registry: BridgeRegistry | None = None,
         memory: int = DEFAULT_LIMITS.memory,
-        count_hook: bool = True,
+        limit_hook: bool = True,
     ) -> None:
         super().__init__()
-        self.count_hook = count_hook
+        self.limit_hook = limit_hook
         lua54 = _lupa()
         self._lua_type = lua54.lua_type
         self._lua_error = lua54.LuaError
@@ -115,9 +124,13 @@ class LuaEngine(ScriptEngine):
             prelude_source("sandbox.lua"),
             host,
             prelude_source("patterns.lua"),
-            HOOK_EVERY if count_hook else 0,  # a count of 0 leaves every coroutine unhooked
+            HOOK_EVERY if limit_hook else 0,  # a count of 0 leaves every coroutine unhooked
             PATTERN_BUDGET,
         )
+        self._ticks = open_ticks(lua54, self._engine.state) if limit_hook else None
+        if self._ticks is not None:
+            self._engine.watch_by_ticks()
+        self.interrupts = "ticks" if self._ticks else "count" if limit_hook else "none"
         self._install_bridges = self._lua.execute(
             lua_bindings(registry or default_registry()),
             self._host_call,
@@ -151,9 +164,11 @@ class LuaEngine(ScriptEngine):
         if chunk is None:
             raise self._syntax_error(str(problem))
         previous = session.start_clock()
+        outer = self._start_ticks()
         try:
             outcome = self._engine.run(chunk)
         finally:
+            self._stop_ticks(outer)
             session.stop_clock(previous)
         return self._result(outcome, session)
 
@@ -163,11 +178,13 @@ class LuaEngine(ScriptEngine):
         outer = self._session
         self._session = session
         previous = session.start_clock()
+        outer_state = self._start_ticks()
         try:
             lua_args = [self._to_lua(arg, 0, set()) for arg in args]
             runner = self._engine.call if previous != float("inf") else self._engine.run
             outcome = runner(function.handle, *lua_args)
         finally:
+            self._stop_ticks(outer_state)
             session.stop_clock(previous)
             self._session = outer
         return self._result(outcome, session)
@@ -184,6 +201,35 @@ class LuaEngine(ScriptEngine):
         if self._lua_type(value) != "function":
             raise ScriptValueError(f"the script defines no global function {name!r}")
         return self.call_function(ScriptFunction(self, value, self._session, name), args)
+
+    def _start_ticks(self) -> int:
+        """Tick the engine thread for one entry into the script (see `LuaTicks.start`)."""
+        ticks = self._ticks
+        if ticks is None:
+            return 0
+        try:
+            return ticks.start()
+        except (RuntimeError, OSError) as exc:
+            # Someone replaced the signal's handler: no tick would ever arrive.
+            logger.warning("Lua ticks are off (%s); limits fall back to the count hook", exc)
+            self._use_count_hook()
+            return 0
+
+    def _use_count_hook(self) -> None:
+        """Arm the main thread's hook every `HOOK_EVERY` instructions from now on."""
+        self._ticks = None
+        self.interrupts = "count"
+        self._engine.watch_by_count()
+
+    def _stop_ticks(self, outer: int) -> None:
+        if self._ticks is not None:
+            self._ticks.stop(outer)
+
+    def close(self) -> None:
+        """Delete the thread's timer, then stop the thread."""
+        if self._ticks is not None and not self.closed:
+            self._executor.submit(self._ticks.release)
+        super().close()
 
     def reset(self) -> None:
         """Drop the last run's environment and collect its garbage."""

@@ -8,6 +8,7 @@ local overdue, write_out, audit, warn_out, read_module =
 local sethook, getinfo, traceback = debug.sethook, debug.getinfo, debug.traceback
 local raw_pcall, raw_xpcall, raw_error, raw_load = pcall, xpcall, error, load
 local co_create, co_resume, co_close = coroutine.create, coroutine.resume, coroutine.close
+local co_running = coroutine.running
 local type, tostring, select, pairs, next = type, tostring, select, pairs, next
 local setmetatable, getmetatable, rawget = setmetatable, getmetatable, rawget
 local concat, pack, str_byte = table.concat, table.pack, string.byte
@@ -16,9 +17,15 @@ local string_meta = getmetatable("")
 local MEMORY_ERROR = "not enough memory"
 local fatal = nil          -- the message of the limit that stopped this run, once one did
 local max_depth = 2000
+local ticked = false       -- the host's ticks arm the main thread's hook (engines/lua_ticks.py)
 
--- Runs every HOOK_EVERY instructions in every coroutine: the wall clock and call depth.
+-- The wall clock and call depth: every HOOK_EVERY instructions in every coroutine, and in
+-- the main thread once per tick when the host ticks it.
 local function hook()
+  if ticked then
+    local _, main = co_running()
+    if main then sethook(hook, "", 0) end  -- a tick armed it for one instruction
+  end
   if fatal then raw_error(fatal, 0) end
   local late = overdue()
   if late then fatal = late; raw_error(late, 0) end
@@ -258,6 +265,13 @@ end
 function engine.stopped()
   return fatal
 end
+
+-- The main thread's hook: armed by the host's ticks, or every HOOK_EVERY instructions.
+function engine.watch_by_ticks() ticked = true; sethook(hook, "", 0) end
+function engine.watch_by_count() ticked = false; sethook(hook, "", HOOK_EVERY) end
+
+-- The address of the main thread's lua_State, for the ticks.
+engine.state = tonumber(string.format("%p", co_running()))
 
 string_meta.__metatable = false
 return engine
