@@ -17,7 +17,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import CancelledError, Future
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ..errors import LLMKitError
 from ..events import Event, EventBus, default_bus
@@ -311,15 +311,16 @@ class HostSession:
             futures: list[Future[T]] = []
             self._serve_while(lambda wait: futures.append(self._start(coro, wait)))
             return futures[0].result()
-        # One hop to the loop and one back: the task's end wakes this thread.
+        # One hop to the loop and one back: the task's last step wakes this thread.
         wait = _HostWait()
         wait.loop = loop
         self._serve_while(lambda _: loop.call_soon_threadsafe(_begin, coro, wait), wait)
-        task: asyncio.Task[T] | None = wait.task
-        assert task is not None
-        if task.cancelled():
+        ok, value = wait.outcome
+        if ok:
+            return cast("T", value)
+        if isinstance(value, CancelledError):
             raise CancelledError()  # as `Future.result` raises it: a host error
-        return task.result()
+        raise value
 
     def invoke_all(self, calls: Sequence[tuple[int, tuple[Any, ...]]]) -> list[tuple[bool, Any]]:
         """Run several bridge calls at once: ``(True, result)`` or ``(False, error)`` each.
@@ -471,7 +472,7 @@ class _HostWait:
     """Callbacks queued for an engine thread blocked in `HostSession.await_host`, and
     the work it waits for: a task on the host loop or a future."""
 
-    __slots__ = ("abandoned", "calls", "future", "loop", "task", "thread")
+    __slots__ = ("abandoned", "calls", "future", "loop", "outcome", "task", "thread")
 
     def __init__(self) -> None:
         self.calls: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -479,17 +480,11 @@ class _HostWait:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.task: asyncio.Task[Any] | None = None
         self.future: Future[Any] | None = None
+        self.outcome: tuple[bool, Any] = (False, CancelledError())
         self.abandoned = False
 
     def finish(self, _: object = None) -> None:
         """Wake the waiting thread: the work is done."""
-        self.calls.put(None)
-
-    def finish_task(self, task: asyncio.Task[Any]) -> None:
-        """`finish` for a task, whose error the waiting thread may never read (a limit
-        ends the wait first): marked as seen, so asyncio does not log it."""
-        if not task.cancelled():
-            task.exception()
         self.calls.put(None)
 
     def cancel(self) -> None:
@@ -544,8 +539,19 @@ def _begin(coro: Coroutine[Any, Any, Any], wait: _HostWait) -> None:
     if wait.abandoned:
         coro.close()
         return
-    wait.task = task = wait.loop.create_task(coro)
-    task.add_done_callback(wait.finish_task)
+    wait.task = wait.loop.create_task(_settle(coro, wait))
+
+
+async def _settle(coro: Coroutine[Any, Any, Any], wait: _HostWait) -> None:
+    """Run `coro` and hand its outcome to the waiting thread from the task's last step:
+    no done callback, so no extra turn of the loop. The task itself never fails, so an
+    error the waiting thread does not read (a limit ended the wait) is never logged."""
+    try:
+        wait.outcome = (True, await coro)
+    except (Exception, CancelledError) as exc:
+        wait.outcome = (False, exc)
+    finally:
+        wait.calls.put(None)
 
 
 def _cancel(wait: _HostWait) -> None:

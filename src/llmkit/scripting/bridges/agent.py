@@ -152,7 +152,9 @@ class AgentBridge(Bridge):
         from ...agents import RunFinished
 
         bus = session_bus(self.session)
-        if fn is None and not any(bus.has_subscribers(name) for name in _STREAMED_EVENTS):
+        if fn is None and (
+            not bus.subscriptions or not any(map(bus.has_subscribers, _STREAMED_EVENTS))
+        ):
             # Nobody listens: a plain run builds no events (a fraction of a streamed run's cost).
             return self.session.await_host(agent.run(input)).output
 

@@ -32,12 +32,16 @@
   };
 
   // Handles the host returns ({id: ...}) get methods, so scripts write agent.run(x).
+  // A method passes the id alone: the host takes either, and a string crosses for free.
   function methodsOf(bridge, names) {
     return function (handle) {
       if (handle === null || typeof handle !== "object") return handle;
       for (const name of names) {
         const method = bridge[name];
-        if (method) handle[name] = (...args) => method(handle, ...args);
+        if (method) {
+          handle[name] = (...args) =>
+            method(typeof handle.id === "string" ? handle.id : handle, ...args);
+        }
       }
       return handle;
     };

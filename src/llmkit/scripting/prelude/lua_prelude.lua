@@ -100,11 +100,15 @@ return function(env)
   end
 
   -- Handles the host returns ({id = ...}) get methods, so scripts write agent:run(x).
+  -- A method passes the id alone: the host takes either, and a string crosses for free.
   local function methods_of(bridge, names)
     local index = {}
     for _, name in ipairs(names) do
       local method = bridge[name]
-      index[name] = function(self, ...) return method(self, ...) end
+      index[name] = function(self, ...)
+        local id = type(self) == "table" and rawget(self, "id")
+        return method(type(id) == "string" and id or self, ...)
+      end
     end
     local meta = {__index = index}
     return function(handle) return setmetatable(handle, meta) end
