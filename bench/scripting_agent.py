@@ -15,9 +15,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from llmkit.agents import Agent
-from llmkit.scripting import Limits, run_async
+from llmkit.scripting import HostSession, Limits, run_async
 from llmkit.testing import ScriptedModel, ToolCall
 from llmkit.tools import tool
 
@@ -69,6 +70,27 @@ async def from_script(engine: str, runs: int) -> float:
     return (time.process_time() - start) / runs
 
 
+async def crossing(count: int) -> float:
+    """CPU seconds of one script-to-host crossing with nothing to do: an engine-like thread
+    hands an empty coroutine to the host loop and waits for it (`HostSession.await_host`),
+    what `agent:run` pays on top of the run itself."""
+
+    async def nothing() -> None:
+        return None
+
+    session = HostSession(engine="lua", limits=LIMITS, loop=asyncio.get_running_loop())
+    with ThreadPoolExecutor(1) as thread:
+
+        def cross(n: int) -> None:
+            for _ in range(n):
+                session.await_host(nothing())
+
+        await asyncio.wrap_future(thread.submit(cross, 100))
+        start = time.process_time()
+        await asyncio.wrap_future(thread.submit(cross, count))
+        return (time.process_time() - start) / count
+
+
 def bench_agent(args: argparse.Namespace) -> None:
     """Print the CPU per agent run from Python, Lua and JavaScript (best of `repeat`)."""
 
@@ -77,6 +99,11 @@ def bench_agent(args: argparse.Namespace) -> None:
         await from_script("javascript", 10)
         python = min([await from_python(args.runs) for _ in range(args.repeat)])
         print(f"agent run from Python            {python * 1e6:8.1f} µs CPU")
+        hop = min([await crossing(args.runs * 4) for _ in range(args.repeat)])
+        print(
+            f"one crossing to the host and back {hop * 1e6:7.1f} µs CPU = "
+            f"{hop / python:4.2f}x the Python run"
+        )
         for engine in ("lua", "javascript"):
             script = min([await from_script(engine, args.runs) for _ in range(args.repeat)])
             print(

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import CoroutineType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import ConfigError, LLMKitError
-from ..hooks.registry import HookContext, HookRegistry
-from ..hooks.results import Retry, Skip
+from ..hooks.registry import HookContext, HookRegistry, make_context
+from ..hooks.results import HookResult, Retry, Skip
 from ..messages import Message, ToolCallPart, ToolResultPart
 from ..models.base import Model
 from ..models.request import ModelResponse, ModelSettings
@@ -276,11 +276,12 @@ class Agent:
         deadline = deadline_scope(run.deadline)
         try:
             async with deadline:
-                result = (
-                    await self._start_hooks(run)
-                    if not resumed and hooks.has("agent.run.start")
-                    else None
-                )
+                result: RunResult[Any] | None = None
+                if not resumed and hooks.has("agent.run.start"):
+                    started = self._start_hooks(run)
+                    if isinstance(started, CoroutineType):
+                        started = await started
+                    result = cast("RunResult[Any] | None", started)
                 while result is None:
                     agent = run.agent  # changes when the conversation is handed off
                     if resumed:  # decide on the reply the run paused at
@@ -303,7 +304,9 @@ class Agent:
                             run.hand_off(run.handoff)
                 if hooks.has("agent.run.end"):
                     ctx = run.hook_context("agent.run.end", result)
-                    if isinstance(pending := hooks.run_sync(ctx), CoroutineType):
+                    if (pending := hooks.run_sync(ctx)) is not None and isinstance(
+                        pending, CoroutineType
+                    ):
                         await pending
                     result = ctx.value
         except Exception as exc:
@@ -315,13 +318,29 @@ class Agent:
             raise error from None
         return result
 
-    async def _start_hooks(self, run: Run) -> RunResult[Any] | None:
-        """Run the ``agent.run.start`` hooks; a `Skip` gives the run's result at once."""
-        ctx = run.hook_context("agent.run.start", list(run.messages))
+    def _start_hooks(
+        self, run: Run
+    ) -> RunResult[Any] | Coroutine[Any, Any, RunResult[Any] | None] | None:
+        """Run the ``agent.run.start`` hooks; a `Skip` gives the run's result at once.
+        Returns a coroutine to await only when a hook turns out to be async."""
+        # The run's own list: what a hook changes in it, or hands back, is the run's input.
+        ctx = run.hook_context("agent.run.start", run.messages)
         decided = self.hooks.run_sync(ctx)
+        if decided is None and ctx.value is run.messages:  # the common case: nothing to do
+            return None
         if isinstance(decided, CoroutineType):
-            decided = await decided
-        run.messages[:] = ctx.value
+            return self._started(run, ctx, decided)
+        return self._after_start(run, ctx, cast("HookResult", decided))
+
+    async def _started(
+        self, run: Run, ctx: HookContext, pending: Coroutine[Any, Any, HookResult]
+    ) -> RunResult[Any] | None:
+        return self._after_start(run, ctx, await pending)
+
+    @staticmethod
+    def _after_start(run: Run, ctx: HookContext, decided: HookResult) -> RunResult[Any] | None:
+        if ctx.value is not run.messages:
+            run.messages[:] = ctx.value
         return run.result(decided.value) if isinstance(decided, Skip) else None
 
     async def _model_turn(self, run: Run, agent: Agent, emit: Emit | None) -> Message:
@@ -345,19 +364,24 @@ class Agent:
             if rounds is not None and run.tool_rounds >= rounds
             else agent._settings
         )
+        name = None  # the model's name, for hook contexts: built once, if any hook needs it
         if hooks.has("model.request.before"):
-            ctx = run.hook_context(
+            name = model.name
+            ctx = make_context(
                 "model.request.before",
-                list(messages),
-                model=model.name,
-                tools=agent._definitions,
-                settings=settings,
+                list(messages),  # a copy: what a hook changes is for this request only
+                agent.name,
+                run.run_id,
+                None,
+                name,
+                {"tools": agent._definitions, "settings": settings},
             )
             decided = hooks.run_sync(ctx)
-            if isinstance(decided, CoroutineType):
-                decided = await decided
-            if isinstance(decided, Skip):  # e.g. a cache hit: the model is not called
-                return as_response(decided.value, model)
+            if decided is not None:  # most hooks decide nothing: no type checks then
+                if isinstance(decided, CoroutineType):
+                    decided = await decided
+                if isinstance(decided, Skip):  # e.g. a cache hit: the model is not called
+                    return as_response(decided.value, model)
             messages = ctx.value
         attempt = 0
         response: ModelResponse
@@ -373,7 +397,7 @@ class Agent:
             except LLMKitError as exc:
                 if not hooks.has("model.request.error"):
                     raise
-                ctx = run.hook_context("model.request.error", exc, model=model.name)
+                ctx = run.hook_context("model.request.error", exc, name or model.name)
                 ctx.attempt = attempt
                 decided = await hooks.run(ctx)
                 if isinstance(decided, Retry) and attempt < decided.attempts:
@@ -385,8 +409,11 @@ class Agent:
                     break
                 raise
         if hooks.has("model.request.after"):
-            ctx = run.hook_context("model.request.after", response, model=model.name)
-            if isinstance(pending := hooks.run_sync(ctx), CoroutineType):
+            name = name or model.name
+            ctx = make_context(
+                "model.request.after", response, agent.name, run.run_id, None, name, {}
+            )
+            if (pending := hooks.run_sync(ctx)) is not None and isinstance(pending, CoroutineType):
                 await pending
             response = ctx.value
         return response

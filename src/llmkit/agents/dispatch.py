@@ -85,15 +85,19 @@ class ToolDispatcher:
     ) -> list[ToolResultPart]:
         return list(await asyncio.gather(*(self._run_one(ctx, c) for c in calls)))
 
-    async def _run_one(self, ctx: RunContext[Any], call: ToolCallPart) -> ToolResultPart:
+    def _run_one(self, ctx: RunContext[Any], call: ToolCallPart) -> Awaitable[ToolResultPart]:
+        """The coroutine that runs `call`: with the tool hooks only when there are some."""
+        has = self.hooks.has
+        if has("tool.call.before") or has("tool.call.after") or has("tool.call.error"):
+            return self._run_hooked(ctx, call)
+        return self._run_plain(ctx, call)
+
+    async def _run_plain(self, ctx: RunContext[Any], call: ToolCallPart) -> ToolResultPart:
+        # Without tool hooks the coroutine stays this small: thousands may wait at once.
         ready = self._prepare(ctx, call)
         if isinstance(ready, ToolResultPart):
             return ready
         tool, tool_ctx = ready
-        has = self.hooks.has
-        if has("tool.call.before") or has("tool.call.after") or has("tool.call.error"):
-            return await self._run_hooked(tool, tool_ctx, call)
-        # Without tool hooks the coroutine stays this small: thousands may wait at once.
         assert call.arguments is not None  # _prepare answered invalid arguments
         try:
             value = await self._invoke(tool, tool_ctx, call.arguments)
@@ -134,21 +138,22 @@ class ToolDispatcher:
             return tool.start(ctx, arguments)
         return self._call_with_timeout(tool, ctx, arguments)
 
-    async def _run_hooked(
-        self, tool: Tool, tool_ctx: RunContext[Any], call: ToolCallPart
-    ) -> ToolResultPart:
-        """`_run_one` with the ``tool.call.before/after/error`` hooks."""
+    async def _run_hooked(self, ctx: RunContext[Any], call: ToolCallPart) -> ToolResultPart:
+        """`_run_plain` with the ``tool.call.before/after/error`` hooks."""
+        ready = self._prepare(ctx, call)
+        if isinstance(ready, ToolResultPart):
+            return ready
+        tool, tool_ctx = ready
         hooks = self.hooks
         arguments: dict[str, Any] = call.arguments or {}
         if hooks.has("tool.call.before"):
-            hook = self._hook_context(
-                "tool.call.before", dict(arguments), ctx_run=tool_ctx, call=call
-            )
+            hook = self._hook_context("tool.call.before", dict(arguments), tool_ctx, call)
             decided = hooks.run_sync(hook)
-            if isinstance(decided, CoroutineType):
-                decided = await decided
-            if isinstance(decided, Skip):
-                return self._hooked(call, tool, decided.value)
+            if decided is not None:
+                if isinstance(decided, CoroutineType):
+                    decided = await decided
+                if isinstance(decided, Skip):
+                    return self._hooked(call, tool, decided.value)
             arguments = hook.value
         attempt = 0
         value: Any = None
@@ -159,7 +164,7 @@ class ToolDispatcher:
             except Exception as exc:
                 if isinstance(exc, HookCancelled | HookError) or not hooks.has("tool.call.error"):
                     return self._error_result(call, tool, exc)
-                hook = self._hook_context("tool.call.error", exc, ctx_run=tool_ctx, call=call)
+                hook = self._hook_context("tool.call.error", exc, tool_ctx, call)
                 hook.attempt = attempt
                 decided = await hooks.run(hook)
                 if isinstance(decided, Retry) and attempt < decided.attempts:
@@ -170,8 +175,8 @@ class ToolDispatcher:
                     return self._hooked(call, tool, decided.value)
                 return self._error_result(call, tool, exc)
         if hooks.has("tool.call.after"):
-            hook = self._hook_context("tool.call.after", value, ctx_run=tool_ctx, call=call)
-            if isinstance(pending := hooks.run_sync(hook), CoroutineType):
+            hook = self._hook_context("tool.call.after", value, tool_ctx, call)
+            if (pending := hooks.run_sync(hook)) is not None and isinstance(pending, CoroutineType):
                 await pending
             return self._hooked(call, tool, hook.value)
         return self._result(call, value)
@@ -206,16 +211,11 @@ class ToolDispatcher:
         return ToolResultPart(tool_call_id=call.id, name=call.name, content=serialize_result(value))
 
     def _hook_context(
-        self, point: str, value: Any, *, ctx_run: RunContext[Any], call: ToolCallPart
+        self, point: str, value: Any, run_ctx: RunContext[Any], call: ToolCallPart
     ) -> HookContext:
+        metadata = {"tool_call_id": call.id}
         return make_context(
-            point,
-            value,
-            self.agent_name,
-            ctx_run.run_id,
-            call.name,
-            None,
-            {"tool_call_id": call.id},
+            point, value, self.agent_name, run_ctx.run_id, call.name, None, metadata
         )
 
     def _failed(self, call: ToolCallPart, tool: Tool | str, message: str) -> ToolResultPart:

@@ -98,11 +98,9 @@ class Run:
             self.messages.insert(0, Message.system(target._instructions))
             self.start_index += 1
 
-    def hook_context(
-        self, point: str, value: Any, *, model: str | None = None, **metadata: Any
-    ) -> HookContext:
+    def hook_context(self, point: str, value: Any, model: str | None = None) -> HookContext:
         """The context hooks at `point` see for this run."""
-        return make_context(point, value, self.agent.name, self.run_id, None, model, metadata)
+        return make_context(point, value, self.agent.name, self.run_id, None, model, {})
 
     def stop(self, limit: str, message: str) -> LimitExceeded:
         return LimitExceeded(
