@@ -91,6 +91,12 @@ def reference_page(engine: str) -> str:
             example = method.examples.get(engine)
             if example:
                 out.append(f"\n```{engine}\n{example}\n```\n")
+        for function in cls.prelude:
+            out.append(f"\n### `{function.signatures[engine]}`\n\n{function.summary}\n\n")
+            out.append(f"Defined in the {language} prelude, around the bridge's methods.\n")
+            example = function.examples.get(engine)
+            if example:
+                out.append(f"\n```{engine}\n{example}\n```\n")
     return "".join(out)
 
 
@@ -199,6 +205,9 @@ def typescript_declarations() -> str:
             params = _ts_params(method)
             returns = _ts_type(method.returns)
             out.append(f"  {method.script_name('javascript')}({params}): Promise<{returns}>;\n")
+        for function in cls.prelude:
+            out.append(_ts_doc(function.summary, "  "))
+            out.append(f"  {function.typescript};\n")
         out.append("}\n" if name == "JSON" else "};\n")
     return "".join(out)
 

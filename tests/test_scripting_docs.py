@@ -49,3 +49,15 @@ def test_reference_page_documents_every_method() -> None:
     page = (REPO / "docs" / "scripting" / "lua.md").read_text(encoding="utf-8")
     for method in default_registry():
         assert f"### `{method.bridge}.{method.name}(" in page
+
+
+def test_prelude_functions_are_documented_and_declared() -> None:
+    lua = (REPO / "docs" / "scripting" / "lua.md").read_text(encoding="utf-8")
+    js = (REPO / "docs" / "scripting" / "javascript.md").read_text(encoding="utf-8")
+    declarations = (REPO / "docs" / "scripting" / "llmkit.d.ts").read_text(encoding="utf-8")
+    functions = [f for cls in default_registry().classes().values() for f in cls.prelude]
+    assert functions  # Async.all at least
+    for function in functions:
+        assert f"### `{function.signatures['lua']}`" in lua
+        assert f"### `{function.signatures['javascript']}`" in js
+        assert f"  {function.typescript};" in declarations

@@ -223,4 +223,6 @@ declare const State: {
 declare const Async: {
   /** Call several bridge methods at once and wait for all of them; returns one ``{ok = true, value = ...}`` or ``{ok = false, error = message}`` per call, in order. A limit the calls reach still ends the script. */
   callAll(calls: any[]): Promise<any[]>;
+  /** Run script functions side by side (or a list of them; JavaScript also takes promises): the bridge calls they make meanwhile reach the host together, as one `Async.call_all`. Every function runs to its end; then the first error, by position, is raised, else the results come back in order. Each function runs as a coroutine (Lua) or an async function (JavaScript) of the run, under the run's limits. */
+  all(...items: Array<(() => unknown) | Promise<unknown>> | [Array<(() => unknown) | Promise<unknown>>]): Promise<any[]>;
 };

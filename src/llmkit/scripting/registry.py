@@ -28,6 +28,7 @@ __all__ = [
     "Bridge",
     "BridgeMethod",
     "BridgeRegistry",
+    "PreludeFunction",
     "bridge_method",
     "camel_case",
     "default_registry",
@@ -58,12 +59,35 @@ _EXAMPLE = re.compile(r"^Example \((?P<engine>\w+)\):\s*$")
 _SECTION = re.compile(r"^[A-Z][A-Za-z ()]*:\s*$")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PreludeFunction:
+    """A function each language's prelude adds to a bridge's global, where a native one
+    reads better than a host method (``Async.all`` over script functions). Documented
+    and declared with the bridge's methods; its examples run as tests like theirs.
+
+    Args:
+        name: The name under the bridge's global (``all``).
+        signatures: How a call reads, by engine (``{"lua": "Async.all(fn, ...)"}``).
+        typescript: Its declaration in ``llmkit.d.ts``, without the trailing ``;``.
+        summary: What it does.
+        examples: Runnable examples by engine; each checks itself with ``assert``.
+    """
+
+    name: str
+    signatures: Mapping[str, str]
+    typescript: str
+    summary: str
+    examples: Mapping[str, str]
+
+
 class Bridge:
     """Base class of bridges. One instance per script run, holding that run's session."""
 
     name: ClassVar[str]
     """The global name scripts see (``Tool``)."""
     summary: ClassVar[str] = ""
+    prelude: ClassVar[tuple[PreludeFunction, ...]] = ()
+    """Functions the language preludes add to this bridge's global."""
 
     __slots__ = ("session",)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import BridgeArgumentError, host_error_message
-from ..registry import Bridge, bridge_method, camel_case
+from ..registry import Bridge, PreludeFunction, bridge_method, camel_case
 
 __all__ = ["AsyncBridge"]
 
@@ -20,6 +20,39 @@ class AsyncBridge(Bridge):
 
     name = "Async"
     summary = "Run several bridge calls at once (Async.all over functions, Async.call_all)."
+    prelude = (
+        PreludeFunction(
+            name="all",
+            signatures={
+                "lua": "Async.all(fn, ...)",
+                "javascript": "Async.all(...items)",
+            },
+            typescript=(
+                "all(...items: Array<(() => unknown) | Promise<unknown>>"
+                " | [Array<(() => unknown) | Promise<unknown>>]): Promise<any[]>"
+            ),
+            summary=(
+                "Run script functions side by side (or a list of them; JavaScript also "
+                "takes promises): the bridge calls they make meanwhile reach the host "
+                "together, as one `Async.call_all`. Every function runs to its end; then "
+                "the first error, by position, is raised, else the results come back in "
+                "order. Each function runs as a coroutine (Lua) or an async function "
+                "(JavaScript) of the run, under the run's limits."
+            ),
+            examples={
+                "lua": (
+                    "local out = Async.all(function() return JSON.encode({1}) end,\n"
+                    "                      function() return JSON.encode({2}) end)\n"
+                    'assert(out[1] == "[1]" and out[2] == "[2]")'
+                ),
+                "javascript": (
+                    "const out = await Async.all(() => JSON.encode([1]), "
+                    "async () => JSON.encode([2]));\n"
+                    'assert(out[0] === "[1]" && out[1] === "[2]");'
+                ),
+            },
+        ),
+    )
 
     def _index(self) -> dict[str, int]:
         """Method indexes by qualified name, in both spellings (``Agent.as_tool``,

@@ -217,6 +217,8 @@ class LuaEngine(ScriptEngine):
 
     def _use_count_hook(self) -> None:
         """Arm the main thread's hook every `HOOK_EVERY` instructions from now on."""
+        if self._ticks is not None:
+            self._ticks.stop(0)  # the thread's timer stops, whichever entry started it
         self._ticks = None
         self.interrupts = "count"
         self._engine.watch_by_count()
