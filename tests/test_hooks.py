@@ -281,3 +281,30 @@ async def test_run_sync_needs_no_await_until_a_hook_is_async() -> None:
     assert isinstance(decided, Skip) and decided.value == 12 and ctx.value == 12
     assert seen == ["double", "double", "add_one", "wrapped", "add_one"]
     assert await hooks.run(HookContext(point="custom.point", value=1)) == Skip(4)
+
+
+@pytest.mark.parametrize("alone", [True, False])
+async def test_a_lone_hook_decides_as_one_among_others(alone: bool) -> None:
+    """A point with a single hook takes a shorter path; it must mean the same."""
+
+    async def later(ctx: HookContext) -> Modify:
+        return Modify([*ctx.value, "async"])
+
+    cases: list[tuple[Any, Any, Any]] = [
+        (lambda ctx: Modify([*ctx.value, "sync"]), None, ["start", "sync"]),
+        (lambda ctx: Skip("cached"), Skip("cached"), ["start"]),
+        (later, None, ["start", "async"]),
+        (lambda ctx: later(ctx), None, ["start", "async"]),  # sync, returns an awaitable
+        (lambda ctx: 42, None, ["start"]),  # not a hook result: logged, ignored
+    ]
+    for fn, decided, value in cases:
+        hooks = HookRegistry()
+        hooks.register("custom.point", fn, priority=1)
+        if not alone:
+            hooks.register("custom.point", lambda ctx: None)
+        ctx = HookContext(point="custom.point", value=["start"])
+        assert await hooks.run(ctx) == decided
+        assert ctx.value == value
+    filtered = HookRegistry()
+    filtered.register("custom.point", lambda ctx: Skip("no"), tool="other")
+    assert await filtered.run(HookContext(point="custom.point", tool="add")) is None

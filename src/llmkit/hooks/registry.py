@@ -208,6 +208,22 @@ class HookRegistry:
         returns the deciding result itself, or — once a hook turns out to be async — a
         coroutine to await for it. Same order and results as `run`."""
         handles = self._hooks.get(ctx.point, ())
+        if len(handles) == 1 and not _start:  # the common case, without the loop
+            handle = handles[0]
+            if not (handle.disabled or handle.filtered):
+                try:
+                    result = handle.fn(ctx)
+                except Exception as exc:
+                    self._failed(handle, exc)
+                    return None
+                if result is None:
+                    if handle.failures:
+                        handle.failures = 0
+                    return None
+                if handle.is_async or inspect.isawaitable(result):
+                    return self._finish_async(ctx, 0, handle, result)
+                decided = self._apply(handle, ctx, result)
+                return None if decided is _GO_ON else cast(HookResult, decided)
         index = _start - 1
         for handle in handles[_start:] if _start else handles:  # no range: a hot path
             index += 1
