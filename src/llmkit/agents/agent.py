@@ -303,7 +303,9 @@ class Agent:
                         if run.handoff is not None:
                             run.hand_off(run.handoff)
                 if hooks.has("agent.run.end"):
-                    ctx = run.hook_context("agent.run.end", result)
+                    ctx = make_context(
+                        "agent.run.end", result, run.agent.name, run.run_id, None, None, {}
+                    )
                     if (pending := hooks.run_sync(ctx)) is not None and isinstance(
                         pending, CoroutineType
                     ):
@@ -324,7 +326,9 @@ class Agent:
         """Run the ``agent.run.start`` hooks; a `Skip` gives the run's result at once.
         Returns a coroutine to await only when a hook turns out to be async."""
         # The run's own list: what a hook changes in it, or hands back, is the run's input.
-        ctx = run.hook_context("agent.run.start", run.messages)
+        ctx = make_context(
+            "agent.run.start", run.messages, run.agent.name, run.run_id, None, None, {}
+        )
         decided = self.hooks.run_sync(ctx)
         if decided is None and ctx.value is run.messages:  # the common case: nothing to do
             return None
