@@ -468,6 +468,9 @@ class HostSession:
         (self.bus or default_bus()).emit(event)
 
 
+_UNSETTLED = (False, CancelledError())  # a task that never ran to its end: cancelled
+
+
 class _HostWait:
     """Callbacks queued for an engine thread blocked in `HostSession.await_host`, and
     the work it waits for: a task on the host loop or a future."""
@@ -480,7 +483,7 @@ class _HostWait:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.task: asyncio.Task[Any] | None = None
         self.future: Future[Any] | None = None
-        self.outcome: tuple[bool, Any] = (False, CancelledError())
+        self.outcome: tuple[bool, Any] = _UNSETTLED
         self.abandoned = False
 
     def finish(self, _: object = None) -> None:

@@ -66,14 +66,12 @@ class PreludeFunction:
     and declared with the bridge's methods; its examples run as tests like theirs.
 
     Args:
-        name: The name under the bridge's global (``all``).
         signatures: How a call reads, by engine (``{"lua": "Async.all(fn, ...)"}``).
         typescript: Its declaration in ``llmkit.d.ts``, without the trailing ``;``.
         summary: What it does.
         examples: Runnable examples by engine; each checks itself with ``assert``.
     """
 
-    name: str
     signatures: Mapping[str, str]
     typescript: str
     summary: str

@@ -22,7 +22,6 @@ class AsyncBridge(Bridge):
     summary = "Run several bridge calls at once (Async.all over functions, Async.call_all)."
     prelude = (
         PreludeFunction(
-            name="all",
             signatures={
                 "lua": "Async.all(fn, ...)",
                 "javascript": "Async.all(...items)",
