@@ -12,18 +12,22 @@ import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
-from typing import Any, Generic, Protocol, Self, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar, cast
 
 __all__ = ["ConnectionThread"]
 
 T = TypeVar("T")
 
 
-class _Closable(Protocol):
+class _Connection(Protocol):
+    """What the stores ask of a DB-API connection (sqlite3 and psycopg both have it)."""
+
+    def execute(self, sql: Any, params: Any = ..., /) -> Any: ...
+
     def close(self) -> Any: ...
 
 
-C = TypeVar("C", bound=_Closable)
+C = TypeVar("C", bound=_Connection)
 
 
 class ConnectionThread(Generic[C]):
@@ -67,6 +71,16 @@ class ConnectionThread(Generic[C]):
             raise self._closed_error()
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._call, job)
+
+    async def _fetch(self, sql: str, params: Any = None) -> list[Any]:
+        """The rows `sql` selects (with `params` when given: psycopg reads ``%`` in a
+        statement as a placeholder only then)."""
+
+        def rows(conn: C) -> list[Any]:
+            cursor = conn.execute(sql) if params is None else conn.execute(sql, params)
+            return cast("list[Any]", cursor.fetchall())
+
+        return await self._run(rows)
 
     def _call(self, job: Callable[[C], T]) -> T:
         # Runs on the worker thread, which alone touches the connection.

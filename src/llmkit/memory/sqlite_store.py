@@ -109,7 +109,7 @@ class ConversationStore(SqliteWorker):
 
     async def list_conversations(self) -> list[ConversationInfo]:
         """Every conversation, most recently updated first."""
-        rows = await self._run(lambda conn: conn.execute(LIST_CONVERSATIONS_SQL).fetchall())
+        rows = await self._fetch(LIST_CONVERSATIONS_SQL)
         return conversation_infos(rows)
 
     async def set_metadata(self, conversation_id: str, metadata: Mapping[str, Any]) -> None:

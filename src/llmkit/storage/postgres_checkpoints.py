@@ -131,9 +131,6 @@ class PostgresCheckpointStore(StoredRowReader, PostgresWorker):
 
         await self._run(write)
 
-    async def _fetch(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        return await self._run(lambda conn: conn.execute(sql, params).fetchall())
-
     async def list_runs(
         self,
         *,
@@ -150,7 +147,7 @@ class PostgresCheckpointStore(StoredRowReader, PostgresWorker):
             " ORDER BY created DESC, seq DESC LIMIT %(limit)s"
         )
         params = {"status": status, "workflow": workflow, "limit": limit}
-        rows = await self._run(lambda conn: conn.execute(sql, params).fetchall())
+        rows = await self._fetch(sql, params)
         return [summary((*row[:6], _waiting_on(row[6]))) for row in rows]
 
     async def step_started(

@@ -103,7 +103,7 @@ class PostgresConversationStore(PostgresWorker):
             "SELECT seq, message, token_count, created FROM messages"
             " WHERE conversation_id = %s ORDER BY seq"
         )
-        rows = await self._run(lambda conn: conn.execute(sql, (conversation_id,)).fetchall())
+        rows = await self._fetch(sql, (conversation_id,))
         return [
             decode_message(raw, count, created, conversation_id=conversation_id, sequence=seq)
             for seq, raw, count, created in rows
@@ -118,7 +118,7 @@ class PostgresConversationStore(PostgresWorker):
 
     async def list_conversations(self) -> list[ConversationInfo]:
         """Every conversation, most recently updated first."""
-        rows = await self._run(lambda conn: conn.execute(LIST_CONVERSATIONS_SQL).fetchall())
+        rows = await self._fetch(LIST_CONVERSATIONS_SQL)
         return conversation_infos(rows)
 
     async def set_metadata(self, conversation_id: str, metadata: Mapping[str, Any]) -> None:

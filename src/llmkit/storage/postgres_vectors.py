@@ -247,7 +247,7 @@ class PostgresCollection:
         wanted = check_ids(ids)
         sql = f"SELECT id, embedding::text, text, metadata FROM {self.table} WHERE id = ANY(%s)"
         stored = [escape_text(i) for i in wanted]
-        rows = await self.store._run(lambda conn: conn.execute(sql, (stored,)).fetchall())
+        rows = await self.store._fetch(sql, (stored,))
         found = {
             unescape_text(rid): VectorRecord(
                 id=unescape_text(rid),

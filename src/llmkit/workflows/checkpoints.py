@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..memory.errors import StorageError
 from ..memory.schema import Synchronous
@@ -126,9 +126,10 @@ class StoredRowReader:
     #: The SQL parameter placeholder of the backend (``?`` or ``%s``).
     _mark: str
 
-    async def _fetch(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        """The rows `sql` selects, run on the backend's connection."""
-        raise NotImplementedError(f"{type(self).__name__} does not read rows")
+    if TYPE_CHECKING:  # each backend's `ConnectionThread` provides it
+
+        async def _fetch(self, sql: str, params: Any = None) -> list[Any]:
+            """The rows `sql` selects, run on the backend's connection."""
 
     async def get_run(self, run_id: str) -> RunInfo:
         """The stored run; an unknown run id or a corrupted row is a `CheckpointError`."""
@@ -248,9 +249,6 @@ class CheckpointStore(StoredRowReader, SqliteWorker):
 
         await self._run(write)
 
-    async def _fetch(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        return await self._run(lambda conn: conn.execute(sql, params).fetchall())
-
     async def list_runs(
         self,
         *,
@@ -270,7 +268,7 @@ class CheckpointStore(StoredRowReader, SqliteWorker):
             " ORDER BY created DESC, rowid DESC LIMIT ?3"
         )
         params = (status, workflow, -1 if limit is None else limit)
-        rows = await self._run(lambda conn: conn.execute(sql, params).fetchall())
+        rows = await self._fetch(sql, params)
         return [summary(row) for row in rows]
 
     async def step_started(
