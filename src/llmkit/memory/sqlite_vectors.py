@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .schema import Synchronous
-from .vector_checks import check_collection_name, check_records, unit_vector
+from .vector_checks import check_collection, check_collection_name, check_records, unit_vector
 from .vector_errors import DimensionMismatchError, UnknownCollectionError, VectorStoreError
 from .vector_filters import Condition, MetadataFilter, parse_filter, sqlite_where
 from .vector_index import AnnIndex, import_numpy
@@ -68,9 +68,7 @@ class SqliteVectorStore(SqliteWorker):
         self, name: str, *, dimension: int | None = None, embedder: str | None = None
     ) -> SqliteCollection:
         """The collection `name`, created when `dimension` is given (see `VectorStore`)."""
-        check_collection_name(name)
-        if dimension is not None and (not isinstance(dimension, int) or dimension < 1):
-            raise DimensionMismatchError(f"dimension must be a positive integer, got {dimension}")
+        check_collection(name, dimension)
 
         def open_or_create(conn: sqlite3.Connection) -> tuple[int, str | None]:
             with transaction(conn):

@@ -10,7 +10,13 @@ from typing import Any
 from .vector_errors import DimensionMismatchError, InvalidRecordError
 from .vector_records import RejectedRecord, VectorRecord
 
-__all__ = ["CheckedRecord", "check_collection_name", "check_records", "unit_vector"]
+__all__ = [
+    "CheckedRecord",
+    "check_collection",
+    "check_collection_name",
+    "check_records",
+    "unit_vector",
+]
 
 CheckedRecord = tuple[VectorRecord, Any, str]
 """A record that passed, its unit vector (float32 array) and its metadata as JSON."""
@@ -22,6 +28,14 @@ def check_collection_name(name: object) -> str:
         raise InvalidRecordError(f"a collection name must be 1-200 characters, got {name!r}")
     _utf8(name, "collection name", None)
     return name
+
+
+def check_collection(name: object, dimension: object) -> None:
+    """The arguments of ``VectorStore.collection``: a valid name, and a dimension that is
+    None (open an existing collection) or a positive integer."""
+    check_collection_name(name)
+    if dimension is not None and (not isinstance(dimension, int) or dimension < 1):
+        raise DimensionMismatchError(f"dimension must be a positive integer, got {dimension}")
 
 
 def check_records(

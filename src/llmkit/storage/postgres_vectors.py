@@ -17,7 +17,13 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..memory.vector_checks import CheckedRecord, check_collection_name, check_records, unit_vector
+from ..memory.vector_checks import (
+    CheckedRecord,
+    check_collection,
+    check_collection_name,
+    check_records,
+    unit_vector,
+)
 from ..memory.vector_errors import (
     DimensionMismatchError,
     InvalidRecordError,
@@ -95,9 +101,7 @@ class PostgresVectorStore(PostgresWorker):
         self, name: str, *, dimension: int | None = None, embedder: str | None = None
     ) -> PostgresCollection:
         """The collection `name`, created when `dimension` is given (see `VectorStore`)."""
-        check_collection_name(name)
-        if dimension is not None and (not isinstance(dimension, int) or dimension < 1):
-            raise DimensionMismatchError(f"dimension must be a positive integer, got {dimension}")
+        check_collection(name, dimension)
         stored_name = escape_text(name)
 
         def open_or_create(conn: psycopg.Connection) -> tuple[int, str | None, str]:
